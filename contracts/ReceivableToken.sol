@@ -26,19 +26,38 @@ import {Roles} from "./Roles.sol";
  *
  * Every value-moving entry point goes through {_checkMove}, which refuses moves while paused, of
  * unaccepted tokens, of frozen or encumbered value, after maturity, or between non-members.
- * There is no enumeration storage: the indexer rebuilds holdings from the events, which keeps a
- * split to a new holder near the cost of three fresh storage words.
+ * There is no enumeration storage (the indexer rebuilds holdings from the events) and a token is
+ * one storage word (owner and value; the slot is part of the id), so a split to a new holder costs
+ * two fresh storage words: the token and the holder's ERC-721 balance.
  */
 contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     /// @dev Keccak of "Accept(uint256 tokenId,address holder,uint256 nonce,uint256 deadline)".
     bytes32 public constant ACCEPT_TYPEHASH =
         keccak256("Accept(uint256 tokenId,address holder,uint256 nonce,uint256 deadline)");
 
+    /// @dev A token in one storage word. Its slot is `tokenId / SLOT_BASE`: nothing to store.
     struct TokenData {
         address owner;
-        uint64 slot;
-        bool accepted;
-        uint24 approvalEpoch; // bumped on ownership change; value allowances of older epochs are void
+        uint96 value;
+    }
+
+    /// @dev The hot word of a slot, read by every move of its tokens.
+    struct SlotHead {
+        address debtor;
+        uint40 maturity;
+        bool accepted; // the first holder accepted; all later tokens of the slot derive from it
+        uint16 lockedTokens; // tokens of the slot with frozen or encumbered value
+        uint32 lastSerial; // serial of the slot's newest token
+    }
+
+    /// @dev The rest of a slot.
+    struct SlotTail {
+        uint32 gracePeriod;
+        uint32 defaultPeriod;
+        address asset;
+        uint40 issuedAt;
+        uint96 faceValue;
+        uint96 redeemedValue;
     }
 
     struct Locks {
@@ -51,18 +70,21 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         uint232 amount;
     }
 
+    /// @dev Token ids are `slot * SLOT_BASE + serial`: token 2000000003 is the third token of slot 2.
+    uint256 public constant SLOT_BASE = 1e9;
+
     IParticipants private immutable _participants;
     IInvoiceRegistry private immutable _registry;
     uint8 private immutable _valueDecimals;
 
-    uint64 private _lastTokenId;
     uint64 private _lastSlot;
     bool private _paused;
 
     mapping(uint256 tokenId => TokenData) private _tokens;
-    mapping(uint256 tokenId => uint256) private _values;
     mapping(uint256 tokenId => Locks) private _locks;
-    mapping(uint256 slot => SlotData) private _slots;
+    mapping(uint256 tokenId => uint24) private _approvalEpochs;
+    mapping(uint256 slot => SlotHead) private _slotHeads;
+    mapping(uint256 slot => SlotTail) private _slotTails;
     mapping(address owner => uint256) private _balances;
     mapping(uint256 tokenId => address) private _tokenApprovals;
     mapping(address owner => mapping(address operator => bool)) private _operatorApprovals;
@@ -99,13 +121,13 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
 
     /// @inheritdoc IERC3525
     function balanceOf(uint256 tokenId) external view returns (uint256) {
-        _requireOwned(tokenId);
-        return _values[tokenId];
+        return _requireOwned(tokenId).value;
     }
 
     /// @inheritdoc IERC3525
     function slotOf(uint256 tokenId) external view returns (uint256) {
-        return _requireOwned(tokenId).slot;
+        _requireOwned(tokenId);
+        return tokenId / SLOT_BASE;
     }
 
     /// @inheritdoc IERC721
@@ -132,14 +154,25 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
 
     /// @inheritdoc IERC3525
     function allowance(uint256 tokenId, address operator) public view returns (uint256) {
-        TokenData memory token = _requireOwned(tokenId);
+        _requireOwned(tokenId);
         ValueAllowance memory a = _valueAllowances[tokenId][operator];
-        return a.epoch == token.approvalEpoch ? a.amount : 0;
+        return a.epoch == _approvalEpochs[tokenId] ? a.amount : 0;
     }
 
     /// @inheritdoc IReceivableToken
     function slotData(uint256 slot) external view returns (SlotData memory) {
-        return _slots[slot];
+        SlotHead memory head = _slotHeads[slot];
+        SlotTail memory tail = _slotTails[slot];
+        return SlotData({
+            debtor: head.debtor,
+            maturity: head.maturity,
+            gracePeriod: tail.gracePeriod,
+            defaultPeriod: tail.defaultPeriod,
+            asset: tail.asset,
+            issuedAt: tail.issuedAt,
+            faceValue: tail.faceValue,
+            redeemedValue: tail.redeemedValue
+        });
     }
 
     /// @inheritdoc IReceivableToken
@@ -154,7 +187,8 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
 
     /// @inheritdoc IReceivableToken
     function isAccepted(uint256 tokenId) external view returns (bool) {
-        return _requireOwned(tokenId).accepted;
+        _requireOwned(tokenId);
+        return _slotHeads[tokenId / SLOT_BASE].accepted;
     }
 
     /// @inheritdoc IReceivableToken
@@ -175,7 +209,7 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
      *
      * Requirements:
      * - the caller is a current CORE_ENTERPRISE; the holder a current member other than the caller;
-     * - face value non-zero, maturity in the future, at least one invoice;
+     * - face value non-zero and at most 2^96 - 1, maturity in the future, at least one invoice;
      * - the asset has {valueDecimals} decimals;
      * - each invoice is Confirmed, sold by the holder to the caller in `asset`, and unlinked;
      *   together they cover the face value.
@@ -190,7 +224,7 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         }
         if (request.holder == address(0) || request.holder == debtor) revert ReceivableInvalidReceiver(request.holder);
         if (!_participants.isMember(request.holder)) revert ReceivableNotMember(request.holder);
-        if (request.faceValue == 0 || request.faceValue > type(uint128).max) revert ReceivableInvalidIssue("faceValue");
+        if (request.faceValue == 0 || request.faceValue > type(uint96).max) revert ReceivableInvalidIssue("faceValue");
         if (request.maturity <= block.timestamp) revert ReceivableInvalidIssue("maturity");
         if (request.invoices.length == 0) revert ReceivableInvalidIssue("invoices");
         uint8 assetDecimals = _decimalsOf(request.asset);
@@ -199,17 +233,17 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         slot = ++_lastSlot;
         uint256 covered = _registry.link(request.invoices, uint64(slot), request.holder, debtor, request.asset);
         if (covered < request.faceValue) revert ReceivableFaceNotCovered(request.faceValue, covered);
-        _slots[slot] = SlotData({
-            debtor: debtor,
-            maturity: request.maturity,
+        _slotHeads[slot] =
+            SlotHead({debtor: debtor, maturity: request.maturity, accepted: false, lockedTokens: 0, lastSerial: 0});
+        _slotTails[slot] = SlotTail({
             gracePeriod: request.gracePeriod,
             defaultPeriod: request.defaultPeriod,
             asset: request.asset,
             issuedAt: uint40(block.timestamp),
-            faceValue: request.faceValue,
+            faceValue: uint96(request.faceValue),
             redeemedValue: 0
         });
-        tokenId = _mint(request.holder, slot, request.faceValue, false);
+        tokenId = _mint(request.holder, slot, request.faceValue);
         emit SlotIssued(
             slot,
             debtor,
@@ -227,7 +261,7 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     }
 
     /**
-     * @dev The first holder accepts its token, which makes it movable.
+     * @dev The first holder accepts its token, which makes the payable's value movable.
      *
      * Requirements: the caller owns `tokenId`, is a current member, and the token is unaccepted.
      *
@@ -236,7 +270,7 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     function accept(uint256 tokenId) external {
         TokenData memory token = _requireOwned(tokenId);
         if (token.owner != _msgSender()) revert ReceivableUnauthorizedOperator(_msgSender(), tokenId);
-        _accept(tokenId, token);
+        _accept(tokenId, token.owner);
     }
 
     /**
@@ -250,13 +284,13 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
      */
     function acceptWithSig(uint256 tokenId, uint256 deadline, bytes calldata signature) external {
         if (block.timestamp > deadline) revert ReceivableExpiredSignature(deadline);
-        TokenData memory token = _requireOwned(tokenId);
+        address holder = _requireOwned(tokenId).owner;
         bytes32 digest =
-            _hashTypedDataV4(keccak256(abi.encode(ACCEPT_TYPEHASH, tokenId, token.owner, _useNonce(token.owner), deadline)));
-        if (!SignatureChecker.isValidSignatureNow(token.owner, digest, signature)) {
-            revert ReceivableInvalidSignature(token.owner);
+            _hashTypedDataV4(keccak256(abi.encode(ACCEPT_TYPEHASH, tokenId, holder, _useNonce(holder), deadline)));
+        if (!SignatureChecker.isValidSignatureNow(holder, digest, signature)) {
+            revert ReceivableInvalidSignature(holder);
         }
-        _accept(tokenId, token);
+        _accept(tokenId, holder);
     }
 
     // --------------------------------------------------------- value moves
@@ -273,13 +307,14 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     function transferFrom(uint256 fromTokenId, address to, uint256 value) external payable returns (uint256) {
         _noEther();
         TokenData memory from = _requireOwned(fromTokenId);
-        _spendAllowance(fromTokenId, from, value);
+        _spendAllowance(fromTokenId, from.owner, value);
         if (to == address(0)) revert ReceivableInvalidReceiver(to);
+        uint256 slot = fromTokenId / SLOT_BASE;
         _checkMove(fromTokenId, from, to, value);
-        uint256 newTokenId = _mint(to, from.slot, value, true);
-        _values[fromTokenId] -= value;
+        _tokens[fromTokenId].value = from.value - uint96(value);
+        uint256 newTokenId = _mint(to, slot, value);
         emit TransferValue(fromTokenId, newTokenId, value);
-        emit ValueMoved(from.slot, fromTokenId, newTokenId, value, MoveKind.Split);
+        emit ValueMoved(slot, fromTokenId, newTokenId, value, MoveKind.Split);
         _checkOnERC3525Received(fromTokenId, newTokenId, to, value);
         return newTokenId;
     }
@@ -287,21 +322,20 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     /**
      * @dev Moves `value` from `fromTokenId` to the existing token `toTokenId` of the same slot.
      *
-     * Requirements: as for the split; both tokens exist, differ, share the slot, and `toTokenId`
-     * is accepted.
+     * Requirements: as for the split; both tokens exist, differ and share the slot.
      *
      * Emits {TransferValue} and {ValueMoved}.
      */
     function transferFrom(uint256 fromTokenId, uint256 toTokenId, uint256 value) external payable {
         _noEther();
         TokenData memory from = _requireOwned(fromTokenId);
-        TokenData memory to = _requireSibling(fromTokenId, from, toTokenId);
-        _spendAllowance(fromTokenId, from, value);
+        TokenData memory to = _requireSibling(fromTokenId, toTokenId);
+        _spendAllowance(fromTokenId, from.owner, value);
         _checkMove(fromTokenId, from, to.owner, value);
-        _values[fromTokenId] -= value;
-        _values[toTokenId] += value;
+        _tokens[fromTokenId].value = from.value - uint96(value);
+        _tokens[toTokenId].value = to.value + uint96(value);
         emit TransferValue(fromTokenId, toTokenId, value);
-        emit ValueMoved(from.slot, fromTokenId, toTokenId, value, MoveKind.Transfer);
+        emit ValueMoved(fromTokenId / SLOT_BASE, fromTokenId, toTokenId, value, MoveKind.Transfer);
         _checkOnERC3525Received(fromTokenId, toTokenId, to.owner, value);
     }
 
@@ -310,21 +344,20 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
      * `fromTokenId`.
      *
      * Requirements: the caller owns or is approved for `fromTokenId`; both tokens have the same
-     * owner and slot; `toTokenId` is accepted; the move passes {_checkMove}.
+     * owner and slot; the move passes {_checkMove}.
      *
      * Emits {TransferValue}, {ValueMoved}, {IERC721-Transfer} and {SlotChanged}.
      */
     function merge(uint256 fromTokenId, uint256 toTokenId) external {
         TokenData memory from = _requireOwned(fromTokenId);
-        TokenData memory to = _requireSibling(fromTokenId, from, toTokenId);
+        TokenData memory to = _requireSibling(fromTokenId, toTokenId);
         if (!_isAuthorized(from.owner, fromTokenId)) revert ReceivableUnauthorizedOperator(_msgSender(), fromTokenId);
         if (to.owner != from.owner) revert ReceivableUnauthorizedOperator(_msgSender(), toTokenId);
-        uint256 value = _values[fromTokenId];
-        _checkMove(fromTokenId, from, to.owner, value);
-        _values[toTokenId] += value;
-        emit TransferValue(fromTokenId, toTokenId, value);
-        emit ValueMoved(from.slot, fromTokenId, toTokenId, value, MoveKind.Merge);
-        _burn(fromTokenId, from);
+        _checkMove(fromTokenId, from, to.owner, from.value);
+        _tokens[toTokenId].value = to.value + from.value;
+        emit TransferValue(fromTokenId, toTokenId, from.value);
+        emit ValueMoved(fromTokenId / SLOT_BASE, fromTokenId, toTokenId, from.value, MoveKind.Merge);
+        _burn(fromTokenId, from.owner);
     }
 
     /// @inheritdoc IERC721
@@ -348,12 +381,12 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
 
     /// @inheritdoc IERC721
     function approve(address to, uint256 tokenId) external {
-        TokenData memory token = _requireOwned(tokenId);
-        if (_msgSender() != token.owner && !isApprovedForAll(token.owner, _msgSender())) {
+        address owner = _requireOwned(tokenId).owner;
+        if (_msgSender() != owner && !isApprovedForAll(owner, _msgSender())) {
             revert ReceivableUnauthorizedOperator(_msgSender(), tokenId);
         }
         _tokenApprovals[tokenId] = to;
-        emit Approval(token.owner, to, tokenId);
+        emit Approval(owner, to, tokenId);
     }
 
     /// @inheritdoc IERC721
@@ -366,13 +399,13 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     /// @inheritdoc IERC3525
     function approve(uint256 tokenId, address operator, uint256 value) external payable {
         _noEther();
-        TokenData memory token = _requireOwned(tokenId);
-        if (_msgSender() != token.owner && !isApprovedForAll(token.owner, _msgSender())) {
+        address owner = _requireOwned(tokenId).owner;
+        if (_msgSender() != owner && !isApprovedForAll(owner, _msgSender())) {
             revert ReceivableUnauthorizedOperator(_msgSender(), tokenId);
         }
-        if (operator == address(0) || operator == token.owner) revert ReceivableInvalidReceiver(operator);
+        if (operator == address(0) || operator == owner) revert ReceivableInvalidReceiver(operator);
         uint232 amount = value > type(uint232).max ? type(uint232).max : uint232(value);
-        _valueAllowances[tokenId][operator] = ValueAllowance(token.approvalEpoch, amount);
+        _valueAllowances[tokenId][operator] = ValueAllowance(_approvalEpochs[tokenId], amount);
         emit ApprovalValue(tokenId, operator, value);
     }
 
@@ -387,10 +420,10 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
      */
     function setFrozen(uint256 tokenId, uint256 frozen, bytes32 reason) external {
         _requireRole(Roles.REGULATOR);
-        _requireOwned(tokenId);
-        Locks storage locks = _locks[tokenId];
-        if (frozen + locks.encumbered > _values[tokenId]) revert ReceivableInvalidLock(tokenId, locks.frozen, frozen);
-        locks.frozen = uint128(frozen);
+        uint256 value = _requireOwned(tokenId).value;
+        Locks memory locks = _locks[tokenId];
+        if (frozen + locks.encumbered > value) revert ReceivableInvalidLock(tokenId, locks.frozen, frozen);
+        _setLocks(tokenId, locks, Locks(uint128(frozen), locks.encumbered));
         emit ValueFrozen(tokenId, frozen, _msgSender(), reason);
     }
 
@@ -422,14 +455,15 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
      */
     function encumber(uint256 tokenId, uint256 amount) external {
         _requireSystem();
-        TokenData memory token = _requireOwned(tokenId);
+        uint256 value = _requireOwned(tokenId).value;
         if (_paused) revert ReceivablePaused();
-        if (!token.accepted) revert ReceivableNotAccepted(tokenId);
-        Locks storage locks = _locks[tokenId];
-        uint256 free = _values[tokenId] - locks.frozen - locks.encumbered;
+        if (!_slotHeads[tokenId / SLOT_BASE].accepted) revert ReceivableNotAccepted(tokenId);
+        Locks memory locks = _locks[tokenId];
+        uint256 free = value - locks.frozen - locks.encumbered;
         if (amount == 0 || amount > free) revert ReceivableValueLocked(tokenId, free, amount);
-        locks.encumbered += uint128(amount);
-        emit ValueEncumbered(tokenId, locks.encumbered, _msgSender());
+        Locks memory updated = Locks(locks.frozen, locks.encumbered + uint128(amount));
+        _setLocks(tokenId, locks, updated);
+        emit ValueEncumbered(tokenId, updated.encumbered, _msgSender());
     }
 
     /**
@@ -442,18 +476,18 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     function release(uint256 tokenId, uint256 amount) external {
         _requireSystem();
         _requireOwned(tokenId);
-        Locks storage locks = _locks[tokenId];
+        Locks memory locks = _locks[tokenId];
         if (amount == 0 || amount > locks.encumbered) revert ReceivableInvalidLock(tokenId, locks.encumbered, amount);
-        locks.encumbered -= uint128(amount);
-        emit ValueEncumbered(tokenId, locks.encumbered, _msgSender());
+        Locks memory updated = Locks(locks.frozen, locks.encumbered - uint128(amount));
+        _setLocks(tokenId, locks, updated);
+        emit ValueEncumbered(tokenId, updated.encumbered, _msgSender());
     }
 
     /**
      * @dev Moves `value` of the encumbered value of `tokenId` to `to` as a new token (a lender
      * seizing pledged value on default); works after maturity and whatever `to`'s membership.
      *
-     * Requirements: the caller has SYSTEM_ROLE; not paused; at least `value` is encumbered and
-     * none of it frozen beyond what remains.
+     * Requirements: the caller has SYSTEM_ROLE; not paused; at least `value` is encumbered.
      *
      * Emits {ValueEncumbered}, {IERC721-Transfer}, {SlotChanged}, {TransferValue} and {ValueMoved}.
      */
@@ -462,22 +496,24 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         TokenData memory token = _requireOwned(tokenId);
         if (_paused) revert ReceivablePaused();
         if (to == address(0)) revert ReceivableInvalidReceiver(to);
-        Locks storage locks = _locks[tokenId];
+        Locks memory locks = _locks[tokenId];
         if (value == 0 || value > locks.encumbered) revert ReceivableInvalidLock(tokenId, locks.encumbered, value);
-        locks.encumbered -= uint128(value);
-        emit ValueEncumbered(tokenId, locks.encumbered, _msgSender());
-        newTokenId = _mint(to, token.slot, value, true);
-        _values[tokenId] -= value;
+        Locks memory updated = Locks(locks.frozen, locks.encumbered - uint128(value));
+        _setLocks(tokenId, locks, updated);
+        emit ValueEncumbered(tokenId, updated.encumbered, _msgSender());
+        uint256 slot = tokenId / SLOT_BASE;
+        _tokens[tokenId].value = token.value - uint96(value);
+        newTokenId = _mint(to, slot, value);
         emit TransferValue(tokenId, newTokenId, value);
-        emit ValueMoved(token.slot, tokenId, newTokenId, value, MoveKind.Seize);
+        emit ValueMoved(slot, tokenId, newTokenId, value, MoveKind.Seize);
     }
 
     /**
      * @dev Burns `tokenId` once the settlement vault paid it in full or wrote it off; its value
      * counts as redeemed value of its slot. Works whatever the holder's membership.
      *
-     * Requirements: the caller has SYSTEM_ROLE; not paused; the slot has matured; the token is
-     * accepted and holds no frozen or encumbered value.
+     * Requirements: the caller has SYSTEM_ROLE; not paused; the slot has matured and was accepted;
+     * the token holds no frozen or encumbered value.
      *
      * Emits {TransferValue}, {ValueMoved}, {IERC721-Transfer} and {SlotChanged}.
      */
@@ -485,39 +521,42 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         _requireSystem();
         TokenData memory token = _requireOwned(tokenId);
         if (_paused) revert ReceivablePaused();
-        if (!token.accepted) revert ReceivableNotAccepted(tokenId);
-        SlotData storage slot = _slots[token.slot];
-        if (block.timestamp < slot.maturity) revert ReceivableNotMatured(token.slot, slot.maturity);
-        value = _values[tokenId];
+        uint256 slot = tokenId / SLOT_BASE;
+        SlotHead memory head = _slotHeads[slot];
+        if (!head.accepted) revert ReceivableNotAccepted(tokenId);
+        if (block.timestamp < head.maturity) revert ReceivableNotMatured(slot, head.maturity);
+        value = token.value;
         Locks memory locks = _locks[tokenId];
         if (locks.frozen != 0 || locks.encumbered != 0) {
             revert ReceivableValueLocked(tokenId, value - locks.frozen - locks.encumbered, value);
         }
-        slot.redeemedValue += value;
+        _slotTails[slot].redeemedValue += token.value;
         emit TransferValue(tokenId, 0, value);
-        emit ValueMoved(token.slot, tokenId, 0, value, MoveKind.Redeem);
-        _burn(tokenId, token);
+        emit ValueMoved(slot, tokenId, 0, value, MoveKind.Redeem);
+        _burn(tokenId, token.owner);
     }
 
     // ------------------------------------------------------------- internals
 
     /**
-     * @dev The one gate of every holder-initiated value move: `value` of `tokenId` (owned as in
-     * `token`) goes to `to`. Refuses when paused, unaccepted, matured, between non-members, for a
-     * zero or excess value, or when the value is frozen or encumbered.
+     * @dev The one gate of every holder-initiated value move: `value` of `tokenId` (as in `token`)
+     * goes to `to`. Refuses when paused, unaccepted, matured, between non-members, for a zero or
+     * excess value, or when the value is frozen or encumbered.
      */
     function _checkMove(uint256 tokenId, TokenData memory token, address to, uint256 value) private view {
         if (_paused) revert ReceivablePaused();
-        if (!token.accepted) revert ReceivableNotAccepted(tokenId);
-        uint40 maturity = _slots[token.slot].maturity;
-        if (block.timestamp >= maturity) revert ReceivableMatured(token.slot, maturity);
+        uint256 slot = tokenId / SLOT_BASE;
+        SlotHead memory head = _slotHeads[slot];
+        if (!head.accepted) revert ReceivableNotAccepted(tokenId);
+        if (block.timestamp >= head.maturity) revert ReceivableMatured(slot, head.maturity);
         if (!_participants.isMember(token.owner)) revert ReceivableNotMember(token.owner);
         if (to != token.owner && !_participants.isMember(to)) revert ReceivableNotMember(to);
-        uint256 balance = _values[tokenId];
-        if (value == 0 || value > balance) revert ReceivableInvalidValue(tokenId, balance, value);
-        Locks memory locks = _locks[tokenId];
-        uint256 free = balance - locks.frozen - locks.encumbered;
-        if (value > free) revert ReceivableValueLocked(tokenId, free, value);
+        if (value == 0 || value > token.value) revert ReceivableInvalidValue(tokenId, token.value, value);
+        if (head.lockedTokens != 0) {
+            Locks memory locks = _locks[tokenId];
+            uint256 free = token.value - locks.frozen - locks.encumbered;
+            if (value > free) revert ReceivableValueLocked(tokenId, free, value);
+        }
     }
 
     function _transferToken(address from, address to, uint256 tokenId) private {
@@ -525,11 +564,10 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         if (token.owner != from) revert ReceivableUnauthorizedOperator(from, tokenId);
         if (!_isAuthorized(from, tokenId)) revert ReceivableUnauthorizedOperator(_msgSender(), tokenId);
         if (to == address(0)) revert ReceivableInvalidReceiver(to);
-        _checkMove(tokenId, token, to, _values[tokenId]);
+        _checkMove(tokenId, token, to, token.value);
         delete _tokenApprovals[tokenId];
-        TokenData storage stored = _tokens[tokenId];
-        stored.owner = to;
-        stored.approvalEpoch = token.approvalEpoch + 1;
+        ++_approvalEpochs[tokenId];
+        _tokens[tokenId].owner = to;
         unchecked {
             _balances[from] -= 1;
             _balances[to] += 1;
@@ -537,10 +575,11 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         emit Transfer(from, to, tokenId);
     }
 
-    function _mint(address to, uint256 slot, uint256 value, bool accepted) private returns (uint256 tokenId) {
-        tokenId = ++_lastTokenId;
-        _tokens[tokenId] = TokenData({owner: to, slot: uint64(slot), accepted: accepted, approvalEpoch: 0});
-        _values[tokenId] = value;
+    function _mint(address to, uint256 slot, uint256 value) private returns (uint256 tokenId) {
+        uint32 serial = ++_slotHeads[slot].lastSerial;
+        tokenId = slot * SLOT_BASE + serial;
+        if (serial >= SLOT_BASE) revert ReceivableInvalidIssue("serial");
+        _tokens[tokenId] = TokenData({owner: to, value: uint96(value)});
         unchecked {
             _balances[to] += 1;
         }
@@ -548,28 +587,39 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         emit SlotChanged(tokenId, 0, slot);
     }
 
-    function _burn(uint256 tokenId, TokenData memory token) private {
+    function _burn(uint256 tokenId, address owner) private {
         delete _tokens[tokenId];
-        delete _values[tokenId];
         delete _tokenApprovals[tokenId];
         unchecked {
-            _balances[token.owner] -= 1;
+            _balances[owner] -= 1;
         }
-        emit Transfer(token.owner, address(0), tokenId);
-        emit SlotChanged(tokenId, token.slot, 0);
+        emit Transfer(owner, address(0), tokenId);
+        emit SlotChanged(tokenId, tokenId / SLOT_BASE, 0);
     }
 
-    function _accept(uint256 tokenId, TokenData memory token) private {
-        if (token.accepted) revert ReceivableAlreadyAccepted(tokenId);
-        if (!_participants.isMember(token.owner)) revert ReceivableNotMember(token.owner);
-        _tokens[tokenId].accepted = true;
-        emit ReceivableAccepted(tokenId, token.owner);
+    function _accept(uint256 tokenId, address holder) private {
+        SlotHead storage head = _slotHeads[tokenId / SLOT_BASE];
+        if (head.accepted) revert ReceivableAlreadyAccepted(tokenId);
+        if (!_participants.isMember(holder)) revert ReceivableNotMember(holder);
+        head.accepted = true;
+        emit ReceivableAccepted(tokenId, holder);
     }
 
-    function _spendAllowance(uint256 tokenId, TokenData memory token, uint256 value) private {
-        if (_isAuthorized(token.owner, tokenId)) return;
+    /// @dev Stores new locks and keeps the slot's count of locked tokens.
+    function _setLocks(uint256 tokenId, Locks memory old, Locks memory updated) private {
+        _locks[tokenId] = updated;
+        bool wasLocked = old.frozen != 0 || old.encumbered != 0;
+        bool isLocked = updated.frozen != 0 || updated.encumbered != 0;
+        if (wasLocked != isLocked) {
+            SlotHead storage head = _slotHeads[tokenId / SLOT_BASE];
+            head.lockedTokens = isLocked ? head.lockedTokens + 1 : head.lockedTokens - 1;
+        }
+    }
+
+    function _spendAllowance(uint256 tokenId, address owner, uint256 value) private {
+        if (_isAuthorized(owner, tokenId)) return;
         ValueAllowance storage a = _valueAllowances[tokenId][_msgSender()];
-        uint256 current = a.epoch == token.approvalEpoch ? a.amount : 0;
+        uint256 current = a.epoch == _approvalEpochs[tokenId] ? a.amount : 0;
         if (current < value) revert ReceivableInsufficientAllowance(_msgSender(), tokenId, current, value);
         if (current != type(uint232).max) a.amount = uint232(current - value);
     }
@@ -584,15 +634,12 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         if (token.owner == address(0)) revert ReceivableNonexistentToken(tokenId);
     }
 
-    function _requireSibling(uint256 fromTokenId, TokenData memory from, uint256 toTokenId)
-        private
-        view
-        returns (TokenData memory to)
-    {
+    function _requireSibling(uint256 fromTokenId, uint256 toTokenId) private view returns (TokenData memory to) {
         if (fromTokenId == toTokenId) revert ReceivableSameToken(fromTokenId);
         to = _requireOwned(toTokenId);
-        if (to.slot != from.slot) revert ReceivableSlotMismatch(from.slot, to.slot);
-        if (!to.accepted) revert ReceivableNotAccepted(toTokenId);
+        if (toTokenId / SLOT_BASE != fromTokenId / SLOT_BASE) {
+            revert ReceivableSlotMismatch(fromTokenId / SLOT_BASE, toTokenId / SLOT_BASE);
+        }
     }
 
     function _requireRole(bytes32 role) private view {
@@ -625,8 +672,7 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     function _checkOnERC3525Received(uint256 fromTokenId, uint256 toTokenId, address to, uint256 value) private {
         if (to.code.length == 0) return;
         if (!ERC165Checker.supportsInterface(to, type(IERC3525Receiver).interfaceId)) return;
-        bytes4 retval =
-            IERC3525Receiver(to).onERC3525Received(_msgSender(), fromTokenId, toTokenId, value, "");
+        bytes4 retval = IERC3525Receiver(to).onERC3525Received(_msgSender(), fromTokenId, toTokenId, value, "");
         if (retval != IERC3525Receiver.onERC3525Received.selector) revert ReceivableInvalidReceiver(to);
     }
 }

@@ -19,7 +19,7 @@ const SETTINGS = {
   viaIR: false,
   outputSelection: {
     "*": {
-      "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.methodIdentifiers", "metadata"],
+      "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.methodIdentifiers", "devdoc"],
       "": ["ast"],
     },
   },
@@ -76,6 +76,9 @@ function main() {
         bytecode: "0x" + c.evm.bytecode.object,
         deployedBytecode: "0x" + c.evm.deployedBytecode.object,
         methodIdentifiers: c.evm.methodIdentifiers,
+        errorDocs: Object.fromEntries(
+          Object.entries((c.devdoc && c.devdoc.errors) || {}).map(([sig, docs]) => [sig, docs[0].details || ""]),
+        ),
       };
     }
   }
