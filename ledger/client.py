@@ -221,7 +221,8 @@ class Member(_Actor):
         """Move ``value`` of ``token_id`` into a new token for ``to``; returns the new token id."""
         fn = self.ledger.receivables.get_function_by_signature("transferFrom(uint256,address,uint256)")
         result = self._run(fn(token_id, to, value))
-        return result.event("ValueMoved")["toTokenId"], result
+        # The first ValueMoved is this split's; a receiver's callback may add its own after it.
+        return result.events_named("ValueMoved")[0]["toTokenId"], result
 
     def transfer_value(self, from_token_id: int, to_token_id: int, value: int) -> TxResult:
         fn = self.ledger.receivables.get_function_by_signature("transferFrom(uint256,uint256,uint256)")

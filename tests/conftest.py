@@ -145,3 +145,27 @@ def issue_claim(
     if accept:
         ledger.as_member(holder).accept(token)
     return slot, token
+
+
+class expect_revert:  # noqa: N801 - used like pytest.raises
+    """``with expect_revert("Name", arg=value, ...)``: the block raises exactly that custom error
+    with exactly those arguments (all of them, when any are given)."""
+
+    def __init__(self, name: str, **fields: object) -> None:
+        self.name = name
+        self.fields = fields
+
+    def __enter__(self) -> expect_revert:
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> bool:
+        from ledger.errors import ContractRevertError
+
+        if exc is None:
+            raise AssertionError(f"expected revert {self.name}, but the call succeeded")
+        if not isinstance(exc, ContractRevertError):
+            return False
+        assert exc.name == self.name, f"expected {self.name}, got {exc}"
+        if self.fields:
+            assert exc.fields == self.fields, f"{self.name} arguments: expected {self.fields}, got {exc.fields}"
+        return True
