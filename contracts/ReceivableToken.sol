@@ -446,10 +446,12 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     }
 
     /**
-     * @dev Encumbers (pledges or earmarks for financing) `amount` more of `tokenId`.
+     * @dev Encumbers (pledges or earmarks for financing) `amount` more of `tokenId`. Nothing is
+     * encumbered after maturity, so once matured a token's locks only shrink and its value changes
+     * only by a seize of what was encumbered before.
      *
-     * Requirements: the caller has SYSTEM_ROLE; not paused; the token is accepted and has `amount`
-     * of free value.
+     * Requirements: the caller has SYSTEM_ROLE; not paused; the slot has not matured; the token is
+     * accepted and has `amount` of free value.
      *
      * Emits {ValueEncumbered}.
      */
@@ -457,7 +459,10 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         _requireSystem();
         uint256 value = _requireOwned(tokenId).value;
         if (_paused) revert ReceivablePaused();
-        if (!_slotHeads[tokenId / SLOT_BASE].accepted) revert ReceivableNotAccepted(tokenId);
+        uint256 slot = tokenId / SLOT_BASE;
+        SlotHead memory head = _slotHeads[slot];
+        if (!head.accepted) revert ReceivableNotAccepted(tokenId);
+        if (block.timestamp >= head.maturity) revert ReceivableMatured(slot, head.maturity);
         Locks memory locks = _locks[tokenId];
         uint256 free = value - locks.frozen - locks.encumbered;
         if (amount == 0 || amount > free) revert ReceivableValueLocked(tokenId, free, amount);

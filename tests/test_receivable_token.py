@@ -588,6 +588,13 @@ def test_regulator_freeze_events_and_limits(ledger, actors):
     assert ledger.holding(token).free_value == 50 * ONE
 
 
+def test_nothing_is_encumbered_after_maturity(ledger, actors):
+    slot, token = issue_claim(ledger, actors, 100 * ONE)
+    warp(ledger.chain, 91 * DAY)
+    with expect_revert("ReceivableMatured", slot=slot, maturity=ledger.payable(slot).maturity):
+        ledger.execute(actors.system, ledger.receivables.functions.encumber(token, 1))
+
+
 def test_system_seize_and_burn_settled(ledger, actors):
     slot, token = issue_claim(ledger, actors, 100 * ONE)
     system = actors.system
