@@ -2,16 +2,21 @@
 
 from __future__ import annotations
 
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
 from rich.console import Console
+from rich.markup import escape
 
 from ledger.errors import LedgerError
 
 app = typer.Typer(no_args_is_help=True, help="scf-ledger: supply-chain finance on an EVM chain.")
 console = Console()
+err_console = Console(stderr=True, soft_wrap=True)
 DataDir = Annotated[Path, typer.Option(help="Where manifests and local databases live.")]
 
 
@@ -26,12 +31,67 @@ def demo(
     rpc: Annotated[str | None, typer.Option(help="Use this JSON-RPC endpoint instead of a local anvil.")] = None,
 ) -> None:
     """Run the scripted supply-chain scenario on a local anvil (or --rpc) and print each step."""
-    try:
-        from ledger.demo import run_demo
+    from ledger.demo import run_demo
 
+    with _errors():
         run_demo(data_dir, console, rpc)
+
+
+key_app = typer.Typer(no_args_is_help=True, help="Encrypted keystores.")
+app.add_typer(key_app, name="key")
+
+
+def _password(confirm: bool = False) -> str:
+    from ledger.keys import PASSWORD_ENV
+
+    return os.environ.get(PASSWORD_ENV) or typer.prompt("keystore password", hide_input=True,
+                                                        confirmation_prompt=confirm)
+
+
+@key_app.command("new")
+def key_new(path: Annotated[Path, typer.Argument(help="Keystore file to create.")]) -> None:
+    """Create a new key in an encrypted keystore file and print its address."""
+    from ledger.keys import create_keystore
+
+    with _errors():
+        account = create_keystore(path, _password(confirm=True))
+    console.print(account.address)
+
+
+@app.command()
+def deploy(
+    rpc: Annotated[str, typer.Option(help="JSON-RPC endpoint of the chain.")],
+    keystore: Annotated[Path, typer.Option(help="Encrypted keystore of the deployer (password: $SCF_KEY_PASSWORD).")],
+    data_dir: DataDir = Path(".data"),
+    settlement_asset: Annotated[str | None, typer.Option(help="ERC-20 that settles payables; "
+                                                         "default: deploy a test stablecoin.")] = None,
+    kyc_registrar: Annotated[list[str] | None, typer.Option(help="Address to appoint KYC registrar.")] = None,
+    admin: Annotated[str | None, typer.Option(help="Hand the default admin over to this address.")] = None,
+) -> None:
+    """Deploy the contracts and record them in DATA_DIR/deployments.json under the chain id."""
+    from ledger.chain import Chain
+    from ledger.deployment import deploy_system, save_manifest
+    from ledger.keys import load_keystore
+
+    with _errors():
+        account = load_keystore(keystore, _password())
+        chain = Chain(rpc)
+        deployment = deploy_system(chain, account, admin=admin, settlement_asset=settlement_asset,
+                                   kyc_registrars=tuple(kyc_registrar or ()))
+        data_dir.mkdir(parents=True, exist_ok=True)
+        save_manifest(data_dir / "deployments.json", deployment)
+    for name, record in deployment.contracts.items():
+        console.print(f"{name:16} {record.address}  block {record.block_number}")
+    console.print(f"manifest: {data_dir / 'deployments.json'} (chain id {deployment.chain_id})")
+
+
+@contextmanager
+def _errors() -> Iterator[None]:
+    """Turn library errors into one red line and exit code 1."""
+    try:
+        yield
     except LedgerError as exc:
-        console.print(f"[red]error:[/] {exc}")
+        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
         raise typer.Exit(1) from exc
 
 
