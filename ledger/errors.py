@@ -13,6 +13,7 @@ from functools import cache
 from typing import Any
 
 from eth_abi import decode as abi_decode
+from eth_abi.exceptions import DecodingError
 from eth_utils import function_signature_to_4byte_selector, to_checksum_address
 
 from ledger.artifacts import all_artifacts
@@ -101,7 +102,12 @@ def decode_revert(data: str | bytes) -> ContractRevertError:
     error = _error_table().get(raw[:4])
     if error is None:
         return ContractRevertError("UnknownError", {"data": hex_data}, "revert data matches no known error", hex_data)
-    values = abi_decode(list(error.types), raw[4:])
+    try:
+        values = abi_decode(list(error.types), raw[4:])
+    except DecodingError:
+        return ContractRevertError(
+            "UnknownError", {"data": hex_data}, f"revert data does not decode as {error.name}", hex_data
+        )
     args = {name: _normalize(value, kind) for name, value, kind in zip(error.names, values, error.types, strict=True)}
     cls = AccessDeniedError if any(m in error.name for m in _ACCESS_MARKERS) else InvalidInputError
     return cls(error.name, args, error.doc, hex_data)

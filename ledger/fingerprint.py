@@ -69,7 +69,8 @@ class InvoiceFields:
 def normalize_invoice_number(number: str) -> str:
     """Fold full-width forms and case, drop spaces and separators: ``"inv-2024/001 "`` -> ``"INV2024001"``."""
     folded = unicodedata.normalize("NFKC", number).upper()
-    return re.sub(r"[\s\-_/.#]", "", folded)
+    without_dashes = "".join(c for c in folded if unicodedata.category(c) != "Pd" and c not in "\u2212\ufe63")
+    return re.sub(r"[\s_/.#]", "", without_dashes)
 
 
 @dataclass(frozen=True)
