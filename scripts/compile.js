@@ -19,7 +19,10 @@ const SETTINGS = {
   viaIR: false,
   outputSelection: {
     "*": {
-      "*": ["abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.methodIdentifiers", "devdoc"],
+      "*": [
+        "abi", "evm.bytecode.object", "evm.deployedBytecode.object", "evm.methodIdentifiers", "devdoc",
+        "evm.bytecode.sourceMap", "evm.deployedBytecode.sourceMap", // for Slither (build-info only)
+      ],
       "": ["ast"],
     },
   },

@@ -250,7 +250,10 @@ def test_revert_message_has_natspec_and_arguments() -> None:
 
 def test_decode_malformed_payload_of_a_known_selector() -> None:
     data = function_signature_to_4byte_selector("InvoiceNotFound(bytes32)") + b"\x01\x02"
-    assert isinstance(decode_revert(data), ContractRevertError)
+    error = decode_revert(data)
+    assert isinstance(error, ContractRevertError)
+    assert (error.name, error.fields) == ("UnknownError", {"data": "0x" + data.hex()})
+    assert "does not decode as InvoiceNotFound" in str(error)
 
 
 # ---------------------------------------------------------------------------------------- manifest
