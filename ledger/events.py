@@ -41,9 +41,12 @@ class EventDecoder:
         self._codec = w3.codec
         self._abis: dict[tuple[str, bytes], tuple[str, dict[str, Any]]] = {}
         for address, name in contracts.items():
-            for entry in load_artifact(name).abi_entries("event"):
-                key = (to_checksum_address(address), event_abi_to_log_topic(entry))
-                self._abis[key] = (name, entry)
+            self.add(address, name)
+
+    def add(self, address: str, name: str) -> None:
+        """Also decode the events of contract ``name`` at ``address``."""
+        for entry in load_artifact(name).abi_entries("event"):
+            self._abis[(to_checksum_address(address), event_abi_to_log_topic(entry))] = (name, entry)
 
     @property
     def addresses(self) -> list[str]:
@@ -79,6 +82,8 @@ class EventDecoder:
 
 
 def _plain(value: Any) -> Any:
+    if isinstance(value, Mapping):
+        return {k: _plain(v) for k, v in value.items()}
     if isinstance(value, bytes):
         return "0x" + value.hex()
     if isinstance(value, (list, tuple)):
