@@ -209,7 +209,8 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
      *
      * Requirements:
      * - the caller is a current CORE_ENTERPRISE; the holder a current member other than the caller;
-     * - face value non-zero and at most 2^96 - 1, maturity in the future, at least one invoice;
+     * - face value non-zero and at most 2^96 - 1, maturity in the future, at least one invoice,
+     *   default period not shorter than the grace period;
      * - the asset has {valueDecimals} decimals;
      * - each invoice is Confirmed, sold by the holder to the caller in `asset`, and unlinked;
      *   together they cover the face value.
@@ -227,6 +228,7 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
         if (request.faceValue == 0 || request.faceValue > type(uint96).max) revert ReceivableInvalidIssue("faceValue");
         if (request.maturity <= block.timestamp) revert ReceivableInvalidIssue("maturity");
         if (request.invoices.length == 0) revert ReceivableInvalidIssue("invoices");
+        if (request.defaultPeriod < request.gracePeriod) revert ReceivableInvalidIssue("periods");
         uint8 assetDecimals = _decimalsOf(request.asset);
         if (assetDecimals != _valueDecimals) revert ReceivableDecimalsMismatch(assetDecimals, _valueDecimals);
 

@@ -70,6 +70,10 @@ class Ledger:
         contracts = {c.address: name for name, c in deployment.contracts.items()}
         self.decoder = EventDecoder(chain.w3, contracts)
 
+    def address(self, name: str) -> str:
+        """Address of deployed contract ``name`` (e.g. "SettlementVault")."""
+        return self.deployment.address(name)
+
     # ---------------------------------------------------------------- plumbing
 
     def execute(self, account: LocalAccount, call: Any) -> TxResult:

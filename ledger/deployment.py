@@ -14,7 +14,14 @@ from ledger.errors import ConfigurationError
 from ledger.roles import Role
 
 DEFAULT_ADMIN_DELAY = 3 * 24 * 3600
-SYSTEM_CONTRACTS = ("Participants", "InvoiceRegistry", "ReceivableToken")
+SYSTEM_CONTRACTS = (
+    "Participants",
+    "InvoiceRegistry",
+    "ReceivableToken",
+    "SettlementVault",
+    "FinancingDesk",
+    "EvidenceLedger",
+)
 
 
 @dataclass(frozen=True)
@@ -88,10 +95,10 @@ def deploy_system(
     settlement_asset: str | None = None,
     kyc_registrars: tuple[str, ...] = (),
 ) -> Deployment:
-    """Deploy Participants, InvoiceRegistry and ReceivableToken (and a test stablecoin when no
-    settlement asset is given). ``deployer`` is the initial default admin unless ``admin`` is
-    given, in which case the deployer grants the registrars first and then hands over by the
-    two-step admin transfer's first step (``admin`` must accept after the delay).
+    """Deploy the whole system (and a test stablecoin when no settlement asset is given) and grant
+    SYSTEM_ROLE to the contracts that need it (token, vault, desk). ``deployer`` is the initial
+    default admin; with ``admin`` given it grants the registrars first and then starts the
+    two-step admin transfer (``admin`` accepts after the delay).
     """
     records: dict[str, DeployedContract] = {}
 
@@ -107,7 +114,11 @@ def deploy_system(
     participants = deploy("Participants", admin_delay, deployer.address)
     registry = deploy("InvoiceRegistry", participants.address)
     token = deploy("ReceivableToken", participants.address, registry.address, decimals)
-    chain.send(deployer, participants.functions.grantRole(Role.SYSTEM.id, token.address))
+    vault = deploy("SettlementVault", participants.address, token.address, registry.address)
+    desk = deploy("FinancingDesk", participants.address, token.address)
+    deploy("EvidenceLedger", participants.address)
+    for system_contract in (token, vault, desk):
+        chain.send(deployer, participants.functions.grantRole(Role.SYSTEM.id, system_contract.address))
     for registrar in kyc_registrars:
         chain.send(deployer, participants.functions.grantRole(Role.KYC_REGISTRAR.id, registrar))
     if admin is not None and admin.lower() != deployer.address.lower():

@@ -59,7 +59,9 @@ function main() {
   const input = { language: "Solidity", sources, settings: SETTINGS };
   const output = JSON.parse(solc.compile(JSON.stringify(input), { import: findImport }));
   const errors = (output.errors || []).filter((e) => e.severity === "error");
-  for (const e of output.errors || []) process.stderr.write(e.formattedMessage + "\n");
+  // Report our own diagnostics; dependencies' warnings (e.g. OpenZeppelin's tstore note) are noise.
+  const ours = (e) => e.severity === "error" || !(e.sourceLocation && e.sourceLocation.file.startsWith("@"));
+  for (const e of (output.errors || []).filter(ours)) process.stderr.write(e.formattedMessage + "\n");
   if (errors.length) process.exit(1);
 
   const version = solc.version();

@@ -21,7 +21,7 @@ from ledger.anvil import free_port
 from ledger.artifacts import ARTIFACTS_DIR
 from ledger.chain import Chain, TxResult
 from ledger.client import InvoiceRegistration, Ledger
-from ledger.deployment import DeployedContract, Deployment, load_manifest, save_manifest
+from ledger.deployment import SYSTEM_CONTRACTS, DeployedContract, Deployment, load_manifest, save_manifest
 from ledger.errors import (
     AccessDeniedError,
     ChainConnectionError,
@@ -400,7 +400,7 @@ def test_manifest_of_the_session_deployment_matches_the_chain(ledger: Ledger, tm
     save_manifest(path, ledger.deployment)
     loaded = load_manifest(path, ledger.chain.chain_id)
     assert loaded == ledger.deployment
-    assert set(loaded.contracts) == {"TestStablecoin", "Participants", "InvoiceRegistry", "ReceivableToken"}
+    assert set(loaded.contracts) == {"TestStablecoin", *SYSTEM_CONTRACTS}
 
     for name, record in loaded.contracts.items():
         code = bytes(w3.eth.get_code(record.address))

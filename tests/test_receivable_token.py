@@ -120,6 +120,7 @@ def test_face_value_must_be_covered_by_invoices(ledger, actors):
         ({"face_value": 2**96}, "faceValue"),
         ({"maturity": 0}, "maturity"),
         ({"invoices": []}, "invoices"),
+        ({"grace_period": 10 * DAY, "default_period": 9 * DAY}, "periods"),
     ],
 )
 def test_issue_rejects_bad_parameters(ledger, actors, change, reason):
