@@ -318,6 +318,6 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
     }
 
     function _asset(uint256 tokenId) private view returns (IERC20) {
-        return IERC20(_token.slotData(tokenId / 1e9).asset);
+        return IERC20(_token.slotData(_token.slotOf(tokenId)).asset);
     }
 }

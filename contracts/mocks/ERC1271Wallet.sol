@@ -18,8 +18,9 @@ contract ERC1271Wallet is IERC1271 {
     }
 
     function isValidSignature(bytes32 hash, bytes calldata signature) external view returns (bytes4) {
-        (address signer,,) = ECDSA.tryRecover(hash, signature);
-        return signer == owner ? IERC1271.isValidSignature.selector : bytes4(0xffffffff);
+        (address signer, ECDSA.RecoverError error,) = ECDSA.tryRecover(hash, signature);
+        bool valid = error == ECDSA.RecoverError.NoError && signer == owner;
+        return valid ? IERC1271.isValidSignature.selector : bytes4(0xffffffff);
     }
 
     function execute(address target, bytes calldata data) external returns (bytes memory) {

@@ -1,0 +1,59 @@
+# scf-ledger developer entry points. The two that matter:
+#   make demo   set up a fresh machine and run the scripted scenario (local anvil + SQLite)
+#   make test   set up, then pytest, the Slither gate and ruff (.ci/run calls exactly this)
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+
+PYTHON ?= $(shell command -v python3.11 || command -v python3)
+VENV := .venv
+# Debian packages beyond python3, node 20 and npm: `python3.11 -m venv` needs ensurepip.
+APT_PACKAGES := python3-venv
+PYTEST_ARGS ?=
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+
+.PHONY: help setup apt-deps demo test compile lint
+
+help:
+	@echo "make demo     set up (idempotent) and run the scripted scenario: .venv/bin/scf demo"
+	@echo "make test     set up, then pytest, Slither gate (scripts/slither.sh) and ruff"
+	@echo "make setup    apt packages if missing, .venv with '.[dev]', npm ci"
+	@echo "make compile  recompile contracts into ledger/artifacts (commit the result)"
+	@echo "make lint     ruff + Slither gate"
+
+setup: $(VENV)/.setup-stamp node_modules/.setup-stamp
+
+# Installs only what `dpkg -s` reports missing; no apt-get at all when everything is present.
+apt-deps:
+	@command -v dpkg >/dev/null || { echo "no dpkg: skipping apt (need: $(APT_PACKAGES))"; exit 0; }; \
+	missing=""; for p in $(APT_PACKAGES); do dpkg -s "$$p" >/dev/null 2>&1 || missing="$$missing $$p"; done; \
+	if [ -n "$$missing" ]; then \
+	  echo "installing Debian packages:$$missing"; \
+	  $(SUDO) apt-get update && \
+	  DEBIAN_FRONTEND=noninteractive $(SUDO) apt-get install -y --no-install-recommends $$missing; \
+	fi
+
+$(VENV)/bin/python: | apt-deps
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.setup-stamp: pyproject.toml | $(VENV)/bin/python
+	$(VENV)/bin/python -m pip install --disable-pip-version-check -q -e '.[dev]'
+	touch $@
+
+node_modules/.setup-stamp: package.json package-lock.json
+	npm ci --no-audit --no-fund
+	touch $@
+
+demo: setup
+	$(VENV)/bin/scf demo
+
+test: setup
+	$(VENV)/bin/python -m pytest -p no:cacheprovider -q -n auto $(PYTEST_ARGS)
+	bash scripts/slither.sh
+	$(VENV)/bin/ruff check .
+
+compile: node_modules/.setup-stamp
+	node scripts/compile.js
+
+lint: setup
+	$(VENV)/bin/ruff check .
+	bash scripts/slither.sh
