@@ -251,10 +251,10 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
         if (_token.ownerOf(tokenId) != holder) revert FinancingTokenMismatch(tokenId);
         uint256 slot = _token.slotOf(tokenId);
         if (offer.tokenId != 0 ? offer.tokenId != tokenId : offer.slot != slot) revert FinancingTokenMismatch(tokenId);
-        if (offer.value == 0) revert FinancingInvalidTerms("value");
+        if (offer.value == 0 || offer.value > type(uint128).max) revert FinancingInvalidTerms("value");
         maturity = _token.slotData(slot).maturity;
         price = _price(offer, maturity);
-        if (offer.fee > price) revert FinancingInvalidTerms("fee");
+        if (offer.fee > price || price > type(uint128).max) revert FinancingInvalidTerms("fee");
         IFinancingPolicy policy = _policies[offer.lender];
         if (address(policy) != address(0) && !policy.check(offer.lender, holder, tokenId, offer.value)) {
             revert FinancingPolicyRejected(address(policy));
@@ -274,8 +274,8 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
         l.lender = offer.lender;
         l.borrower = holder;
         l.tokenId = tokenId;
-        l.value = offer.value;
-        l.principal = principal;
+        l.value = uint128(offer.value);
+        l.principal = uint128(principal);
         l.rateBps = offer.rateBps;
         l.penaltyBps = offer.penaltyBps;
         l.start = uint40(block.timestamp);

@@ -11,13 +11,18 @@ from pathlib import Path
 
 from rich.console import Console
 from rich.table import Table
+from web3 import Web3
 
+from ledger import settlement
 from ledger.anvil import Anvil, dev_accounts
 from ledger.chain import Chain
 from ledger.client import InvoiceRegistration, IssueRequest, Ledger
 from ledger.deployment import deploy_system, save_manifest
 from ledger.errors import ContractRevertError
+from ledger.evidence import anchor_batch, verify_on_chain
+from ledger.financing import FinancingDesk, Kind, Offer
 from ledger.fingerprint import InvoiceFields
+from ledger.merkle import StandardMerkleTree
 from ledger.roles import Role
 
 DAY = 86400
@@ -29,14 +34,14 @@ def run_demo(data_dir: Path, console: Console | None = None, rpc_url: str | None
     console = console or Console()
     if rpc_url:
         return _scenario(Chain(rpc_url), data_dir, console)
-    with Anvil(accounts=10) as node:
+    with Anvil(accounts=12) as node:
         console.print(f"[bold]anvil[/] listening on {node.url}")
         return _scenario(Chain(node.url), data_dir, console)
 
 
 def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
     keys = dev_accounts(10)
-    admin, registrar, core, tier1, tier2, tier3, lender, regulator = keys[:8]
+    admin, registrar, core, tier1, tier2, tier3, lender, regulator, lender2 = keys[:9]
     consortium_key = os.environ.get("SCF_CONSORTIUM_KEY", "local-demo-consortium-key!").encode()
     step = _stepper(console)
 
@@ -52,9 +57,9 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
     kyc = ledger.as_registrar(registrar)
     until = int(time.time()) + 365 * DAY
     names = {core: "Core Motors", tier1: "Tier-1 Parts", tier2: "Tier-2 Castings", tier3: "Tier-3 Metals",
-             lender: "Harbor Bank", regulator: "Supervisor"}
+             lender: "Harbor Bank", lender2: "River Bank", regulator: "Supervisor"}
     roles = {core: [Role.CORE_ENTERPRISE], tier1: [Role.SUPPLIER], tier2: [Role.SUPPLIER], tier3: [Role.SUPPLIER],
-             lender: [Role.LENDER], regulator: [Role.REGULATOR]}
+             lender: [Role.LENDER], lender2: [Role.LENDER], regulator: [Role.REGULATOR]}
     for account, name in names.items():
         step(f"admit {name} as {', '.join(r.name for r in roles[account])}",
              lambda a=account, n=name: kyc.admit(a.address, n, roles[a], until))
@@ -94,18 +99,90 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
     frozen = step("Tier-3 tries to move 100,000", lambda: _refused(
         lambda: ledger.as_member(tier3).split(t3_token, tier2.address, 100_000 * UNIT)))
     console.print(f"    refused: {frozen}")
+    step("Regulator lifts the freeze", lambda: ledger.as_regulator(regulator).set_frozen(t3_token, 0, "released"))
 
-    table = Table(title=f"Payable slot {slot}: tier penetration")
-    for column in ("token", "holder", "value", "frozen"):
-        table.add_column(column)
-    for token_id in (token, t2_token, t3_token):
-        h = ledger.holding(token_id)
-        table.add_row(str(token_id), names.get(_by_address(keys, h.owner), h.owner), f"{h.value / UNIT:,.2f}",
-                      f"{h.frozen / UNIT:,.2f}")
-    console.print(table)
+    # Financing: Harbor Bank discounts part of Tier-1's claim; River Bank lends against Tier-2's.
+    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
+    for bank in (lender, lender2):
+        ledger.execute(bank, ledger.asset.functions.mint(bank.address, 2_000_000 * UNIT))
+        ledger.execute(bank, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    expiry = int(chain.w3.eth.get_block("latest")["timestamp"]) + DAY
+    offer = Offer(lender=lender.address, token_id=token, value=400_000 * UNIT, rate_bps=600, fee=500 * UNIT,
+                  expiry=expiry, nonce=1)
+    step("Tier-1 approves the financing desk on its claims",
+         lambda: supplier.set_approval_for_all(desk.contract.address, True))
+    financed = step("Tier-1 takes Harbor Bank's signed offer: discount 400,000 at 6% a year (DvP)",
+                    lambda: desk.take_offer(tier1, offer, token, desk.sign(lender, offer)))
+    discount = financed.event("Financed")
+    bank_token = discount["lenderTokenId"]
+    console.print(f"    price {discount['terms']['price'] / UNIT:,.2f}, fee {discount['terms']['fee'] / UNIT:,.2f}; "
+                  f"Harbor Bank now holds token {bank_token}")
+    pledge = Offer(lender=lender2.address, token_id=t2_token, value=150_000 * UNIT, kind=Kind.PLEDGE,
+                   fixed_price=120_000 * UNIT, rate_bps=800, penalty_bps=1200, expiry=expiry, nonce=1)
+    loan = step("Tier-2 pledges its 150,000 claim to River Bank for a 120,000 loan at 8%",
+                lambda: desk.take_offer(tier2, pledge, t2_token, desk.sign(lender2, pledge)))
+    loan_id = loan.event("Financed")["financingId"]
+
+    # Evidence: the invoices' documents, anchored as one Merkle batch.
+    leaves = [[i.document_hash, Web3.keccak(text=i.fields.number), int(i.fields.issue_timestamp)] for i in invoices]
+    tree = StandardMerkleTree.of(leaves, ["bytes32", "bytes32", "uint256"])
+    batch_id, _ = step(f"Tier-1 anchors its {len(leaves)} invoice documents as Merkle batch",
+                       lambda: anchor_batch(ledger, ledger.address("EvidenceLedger"), tier1, tree, "local://demo"))
+    proof = tree.get_proof(0)
+    anchored = verify_on_chain(ledger, ledger.address("EvidenceLedger"), tree.root, proof, tree.leaf_hash(leaves[0]))
+    console.print(f"    batch {batch_id}, root 0x{tree.root.hex()[:16]}..., INV-2026-0001 proven on-chain: {anchored}")
+    _balances(console, ledger, names, [tier1, tier2, tier3, lender, lender2], "before maturity")
+
+    # Settlement: time passes to maturity; Core Motors pays in two halves; holders redeem.
+    vault = ledger.address("SettlementVault")
+    chain.w3.provider.make_request("evm_increaseTime", [30 * DAY])
+    chain.w3.provider.make_request("evm_mine", [])
+    console.print("    [dim]... 30 days later[/]")
+    step("Tier-2 repays River Bank's loan with interest, releasing its pledge", lambda: _repay(
+        ledger, desk, tier2, loan_id))
+    chain.w3.provider.make_request("evm_increaseTime", [maturity - _now(chain) + 1])
+    chain.w3.provider.make_request("evm_mine", [])
+    console.print("    [dim]... the payable has matured[/]")
+    ledger.execute(core, ledger.asset.functions.mint(core.address, 1_000_000 * UNIT))
+    step("Core Motors deposits 500,000 (half)", lambda: settlement.deposit(ledger, vault, core, slot, 500_000 * UNIT))
+    holders = {token: tier1, t2_token: tier2, t3_token: tier3, bank_token: lender}
+    for token_id, holder in holders.items():
+        step(f"{names[holder]} redeems token {token_id}",
+             lambda t=token_id, h=holder: settlement.redeem(ledger, vault, h, t))
+    _balances(console, ledger, names, [tier1, tier2, tier3, lender, lender2], "after the first half")
+    step("Core Motors deposits the other 500,000", lambda: settlement.deposit(ledger, vault, core, slot,
+                                                                              500_000 * UNIT))
+    for token_id, holder in holders.items():
+        step(f"{names[holder]} redeems token {token_id} (final: the token burns)",
+             lambda t=token_id, h=holder: settlement.redeem(ledger, vault, h, t))
+    step("anyone marks the payable's invoices settled", lambda: settlement.settle_invoices(
+        ledger, vault, core, slot, prints))
+    _balances(console, ledger, names, [tier1, tier2, tier3, lender, lender2], "after full payment")
     payable = ledger.payable(slot)
-    console.print(f"face value {payable.face_value / UNIT:,.2f}, maturity {payable.maturity}, debtor {payable.debtor}")
+    statuses = [ledger.invoice(p).status.name for p in prints]
+    console.print(f"payable {slot}: face {payable.face_value / UNIT:,.2f}, "
+                  f"redeemed {payable.redeemed_value / UNIT:,.2f}, invoices {statuses}")
     return ledger
+
+
+def _repay(ledger: Ledger, desk: FinancingDesk, borrower, loan_id: int):
+    _, interest = desk.amount_due(loan_id)
+    ledger.execute(borrower, ledger.asset.functions.mint(borrower.address, interest))  # the interest money
+    ledger.execute(borrower, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    return desk.repay(borrower, loan_id)
+
+
+def _now(chain: Chain) -> int:
+    return int(chain.w3.eth.get_block("latest")["timestamp"])
+
+
+def _balances(console: Console, ledger: Ledger, names: dict, accounts: list, when: str) -> None:
+    table = Table(title=f"Settlement-token balances {when}")
+    table.add_column("member")
+    table.add_column("balance", justify="right")
+    for account in accounts:
+        table.add_row(names[account], f"{ledger.asset_balance(account.address) / UNIT:,.2f}")
+    console.print(table)
 
 
 def _stepper(console: Console) -> Callable:

@@ -126,8 +126,8 @@ class FinancingDesk:
         return int(principal), int(interest)
 
     def loan(self, loan_id: int) -> dict:
-        names = ["lender", "borrower", "tokenId", "value", "principal", "rateBps", "penaltyBps", "start", "maturity",
-                 "recourse", "status"]
+        names = ["lender", "rateBps", "penaltyBps", "recourse", "status", "borrower", "start", "maturity", "tokenId",
+                 "value", "principal"]
         return dict(zip(names, self.contract.functions.loan(loan_id).call(), strict=True))
 
 

@@ -47,18 +47,19 @@ interface IFinancingDesk {
         uint256 nonce;
     }
 
+    /// @dev A pledge loan, packed in four storage words.
     struct Loan {
         address lender;
-        address borrower;
-        uint256 tokenId;
-        uint256 value;
-        uint256 principal;
         uint32 rateBps;
         uint32 penaltyBps;
-        uint40 start;
-        uint40 maturity;
         bool recourse;
         LoanStatus status;
+        address borrower;
+        uint40 start;
+        uint40 maturity;
+        uint256 tokenId;
+        uint128 value;
+        uint128 principal;
     }
 
     /// @dev The offer expired at `expiry`.
