@@ -11,7 +11,7 @@ APT_PACKAGES := python3-venv
 PYTEST_ARGS ?=
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup apt-deps demo test compile lint
+.PHONY: help setup apt-deps demo test compile lint bench-gas
 
 help:
 	@echo "make demo     set up (idempotent) and run the scripted scenario: .venv/bin/scf demo"
@@ -19,8 +19,9 @@ help:
 	@echo "make setup    apt packages if missing, .venv with '.[dev]', npm ci"
 	@echo "make compile  recompile contracts into ledger/artifacts (commit the result)"
 	@echo "make lint     ruff + Slither gate"
+	@echo "make bench-gas  gas of every action, beside Solv's reference ERC-3525 (one JSON line)"
 
-setup: $(VENV)/.setup-stamp node_modules/.setup-stamp
+setup: $(VENV)/.setup-stamp node_modules/.setup-stamp bench/node_modules/.setup-stamp
 
 # Installs only what `dpkg -s` reports missing; no apt-get at all when everything is present.
 apt-deps:
@@ -43,6 +44,11 @@ node_modules/.setup-stamp: package.json package-lock.json
 	npm ci --no-audit --no-fund
 	touch $@
 
+# Bench-only npm packages (reference implementations we measure against).
+bench/node_modules/.setup-stamp: bench/package.json bench/package-lock.json
+	npm ci --prefix bench --no-audit --no-fund
+	touch $@
+
 demo: setup
 	$(VENV)/bin/scf demo
 
@@ -50,6 +56,9 @@ test: setup
 	$(VENV)/bin/python -m pytest -p no:cacheprovider -q -n auto $(PYTEST_ARGS)
 	bash scripts/slither.sh
 	$(VENV)/bin/ruff check .
+
+bench-gas: setup
+	$(VENV)/bin/python bench/gas.py
 
 compile: node_modules/.setup-stamp
 	node scripts/compile.js

@@ -3,6 +3,7 @@
 //  - ledger/artifacts/<Name>.json: abi, bytecode, deployedBytecode, compiler, sourceHash
 //  - artifacts/build-info/<id>.json: hardhat-format {solcVersion, input, output} for Slither
 // Usage: node scripts/compile.js [--check]   (--check: exit 1 if committed artifacts are stale)
+//        node scripts/compile.js --bench     (bench/contracts -> bench/artifacts, not committed)
 "use strict";
 const fs = require("fs");
 const path = require("path");
@@ -10,8 +11,9 @@ const crypto = require("crypto");
 const solc = require("solc");
 
 const ROOT = path.resolve(__dirname, "..");
-const SOURCES = ["contracts", "bench/contracts"]; // bench/contracts: reference contracts for gas comparisons
-const ARTIFACTS = path.join(ROOT, "ledger", "artifacts");
+const BENCH = process.argv.includes("--bench"); // reference contracts we measure ourselves against
+const SOURCES = BENCH ? ["bench/contracts"] : ["contracts"];
+const ARTIFACTS = BENCH ? path.join(ROOT, "bench", "artifacts") : path.join(ROOT, "ledger", "artifacts");
 const BUILD_INFO = path.join(ROOT, "artifacts", "build-info");
 const SETTINGS = {
   optimizer: { enabled: true, runs: 200 },
@@ -38,7 +40,7 @@ function listSolidity(dir) {
 }
 
 function findImport(importPath) {
-  for (const base of [ROOT, path.join(ROOT, "node_modules")]) {
+  for (const base of [ROOT, path.join(ROOT, "node_modules"), path.join(ROOT, "bench", "node_modules")]) {
     const full = path.join(base, importPath);
     if (fs.existsSync(full)) return { contents: fs.readFileSync(full, "utf8") };
   }
@@ -67,7 +69,7 @@ function main() {
   const version = solc.version();
   const artifacts = {};
   for (const [source, contracts] of Object.entries(output.contracts || {})) {
-    if (!source.startsWith("contracts/") && !source.startsWith("bench/contracts/")) continue;
+    if (!SOURCES.some((dir) => source.startsWith(dir + "/"))) continue;
     for (const [name, c] of Object.entries(contracts)) {
       if (!c.evm.bytecode.object && !source.includes("/interfaces/")) continue; // abstract contracts
       if (artifacts[name]) throw new Error(`duplicate contract name ${name}`);
@@ -107,6 +109,10 @@ function main() {
   fs.mkdirSync(ARTIFACTS, { recursive: true });
   for (const [file, text] of Object.entries(rendered)) fs.writeFileSync(path.join(ARTIFACTS, file), text);
 
+  if (BENCH) {
+    console.log(`compiled ${Object.keys(artifacts).length} bench contracts with solc ${version}`);
+    return;
+  }
   // Hardhat-format build-info (not committed): what Slither's hardhat framework reads.
   const solcVersion = version.split("+")[0];
   const buildInfo = { _format: "hh-sol-build-info-1", id: sha256(JSON.stringify(input)).slice(0, 32),
