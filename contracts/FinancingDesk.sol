@@ -12,6 +12,7 @@ import {IFinancingDesk} from "./interfaces/IFinancingDesk.sol";
 import {IFinancingPolicy} from "./interfaces/IFinancingPolicy.sol";
 import {IParticipants} from "./interfaces/IParticipants.sol";
 import {IReceivableToken} from "./interfaces/IReceivableToken.sol";
+import {ISettlementVault} from "./interfaces/ISettlementVault.sol";
 import {Roles} from "./Roles.sol";
 
 /**
@@ -35,18 +36,27 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
         "uint32 rateBps,uint32 penaltyBps,uint256 fixedPrice,uint256 fee,bool recourse,uint64 expiry,uint256 nonce)"
     );
     uint256 private constant BPS_YEAR = 10_000 * 365 days;
+    /// @dev Terms of a recourse payable: due 30 days after exercise, overdue 7 and defaulted 60 days later.
+    uint40 public constant RECOURSE_TERM = 30 days;
+    uint32 public constant RECOURSE_GRACE = 7 days;
+    uint32 public constant RECOURSE_DEFAULT = 60 days;
 
     IParticipants private immutable _participants;
     IReceivableToken private immutable _token;
+    ISettlementVault private immutable _vault;
 
     uint256 private _lastFinancingId;
     mapping(address signer => mapping(uint256 nonce => bool)) private _usedNonces;
     mapping(address lender => IFinancingPolicy) private _policies;
     mapping(uint256 loanId => Loan) private _loans;
+    mapping(uint256 financingId => RecourseRight) private _recourse;
 
-    constructor(IParticipants participants_, IReceivableToken token_) EIP712("scf-ledger FinancingDesk", "1") {
+    constructor(IParticipants participants_, IReceivableToken token_, ISettlementVault vault_)
+        EIP712("scf-ledger FinancingDesk", "1")
+    {
         _participants = participants_;
         _token = token_;
+        _vault = vault_;
     }
 
     // ------------------------------------------------------------------ views
@@ -69,6 +79,10 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
 
     function loan(uint256 loanId) external view returns (Loan memory) {
         return _loans[loanId];
+    }
+
+    function recourseOf(uint256 financingId) external view returns (RecourseRight memory) {
+        return _recourse[financingId];
     }
 
     /// @dev What a discount of `value` pays at `rateBps` a year for the `secondsToMaturity` left.
@@ -211,6 +225,47 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
         emit LoanSeized(loanId, l.lender, lenderTokenId, l.value);
     }
 
+    // --------------------------------------------------------------- recourse
+
+    /**
+     * @dev The lender of a discount sold with recourse, whose payable defaulted, hands the claim
+     * back to the seller and receives a recourse payable on the seller for what the vault has not
+     * paid on it (its value less what was already paid to that token). The seller settles it
+     * through the vault like any payable; it also collects whatever the defaulted debtor pays later.
+     *
+     * Requirements: the financing was a discount with recourse not yet exercised; the caller is its
+     * lender and still holds the whole claim token; the vault marked the payable defaulted.
+     *
+     * Emits {RecourseExercised}, and the token's events for the hand-back and the new payable.
+     */
+    function exerciseRecourse(uint256 financingId)
+        external
+        nonReentrant
+        returns (uint256 recourseSlot, uint256 recourseTokenId)
+    {
+        RecourseRight memory right = _recourse[financingId];
+        if (right.lender == address(0)) revert FinancingNoRecourse(financingId);
+        if (_msgSender() != right.lender) revert FinancingUnauthorizedCaller(_msgSender());
+        if (_token.ownerOf(right.lenderTokenId) != right.lender) revert FinancingTokenMismatch(right.lenderTokenId);
+        uint256 slot = _token.slotOf(right.lenderTokenId);
+        if (_vault.statusOf(slot) != ISettlementVault.Status.Defaulted) revert FinancingNotDefaulted(slot);
+        delete _recourse[financingId];
+        uint256 unpaid = _token.balanceOf(right.lenderTokenId) - _vault.paidToToken(right.lenderTokenId);
+        _token.reassign(right.lenderTokenId, right.seller);
+        (recourseSlot, recourseTokenId) = _token.issueRecourse(
+            right.seller,
+            right.lender,
+            _token.slotData(slot).asset,
+            unpaid,
+            uint40(block.timestamp) + RECOURSE_TERM,
+            RECOURSE_GRACE,
+            RECOURSE_DEFAULT
+        );
+        emit RecourseExercised(
+            financingId, right.lender, right.seller, right.lenderTokenId, recourseSlot, recourseTokenId, unpaid
+        );
+    }
+
     // ------------------------------------------------------------- internals
 
     function _useSignedTerms(address signer, Offer calldata offer, bytes calldata signature) private {
@@ -231,6 +286,7 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
         uint256 lenderTokenId;
         if (offer.kind == Kind.Discount) {
             lenderTokenId = _token.transferFrom(tokenId, offer.lender, offer.value);
+            if (offer.recourse) _recourse[financingId] = RecourseRight(offer.lender, holder, lenderTokenId);
         } else {
             _openLoan(financingId, offer, holder, tokenId, price, maturity);
         }

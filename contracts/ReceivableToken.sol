@@ -516,6 +516,83 @@ contract ReceivableToken is IReceivableToken, Context, EIP712, Nonces {
     }
 
     /**
+     * @dev Hands a whole matured token to `to` (a lender exercising recourse returns the defaulted
+     * claim to the seller, who owes it the unpaid part under a new payable).
+     *
+     * Requirements: the caller has SYSTEM_ROLE; not paused; the slot has matured; the token holds
+     * no frozen or encumbered value; `to` is not the zero address.
+     *
+     * Emits {IERC721-Transfer}.
+     */
+    function reassign(uint256 tokenId, address to) external {
+        _requireSystem();
+        TokenData memory token = _requireOwned(tokenId);
+        if (_paused) revert ReceivablePaused();
+        if (to == address(0)) revert ReceivableInvalidReceiver(to);
+        uint256 slot = tokenId / SLOT_BASE;
+        uint40 maturity = _slotHeads[slot].maturity;
+        if (block.timestamp < maturity) revert ReceivableNotMatured(slot, maturity);
+        Locks memory locks = _locks[tokenId];
+        if (locks.frozen != 0 || locks.encumbered != 0) {
+            revert ReceivableValueLocked(tokenId, token.value - locks.frozen - locks.encumbered, token.value);
+        }
+        delete _tokenApprovals[tokenId];
+        ++_approvalEpochs[tokenId];
+        _tokens[tokenId].owner = to;
+        unchecked {
+            _balances[token.owner] -= 1;
+            _balances[to] += 1;
+        }
+        emit Transfer(token.owner, to, tokenId);
+    }
+
+    /**
+     * @dev Records a recourse payable: `debtor` (a seller that sold with recourse) owes `holder`
+     * (the lender) `faceValue`, settled through the vault like any payable. No invoices back it;
+     * the seller agreed to it when the financing was made, so the token is accepted.
+     *
+     * Requirements: the caller has SYSTEM_ROLE; face value non-zero and at most 2^96 - 1; maturity
+     * in the future; default period not shorter than grace; the asset has {valueDecimals} decimals.
+     *
+     * Emits {SlotIssued} (with no invoices), {IERC721-Transfer}, {SlotChanged}, {TransferValue},
+     * {ValueMoved} and {ReceivableAccepted}.
+     */
+    function issueRecourse(
+        address debtor,
+        address holder,
+        address asset,
+        uint256 faceValue,
+        uint40 maturity,
+        uint32 gracePeriod,
+        uint32 defaultPeriod
+    ) external returns (uint256 slot, uint256 tokenId) {
+        _requireSystem();
+        if (holder == address(0) || holder == debtor) revert ReceivableInvalidReceiver(holder);
+        if (faceValue == 0 || faceValue > type(uint96).max) revert ReceivableInvalidIssue("faceValue");
+        if (maturity <= block.timestamp) revert ReceivableInvalidIssue("maturity");
+        if (defaultPeriod < gracePeriod) revert ReceivableInvalidIssue("periods");
+        uint8 assetDecimals = _decimalsOf(asset);
+        if (assetDecimals != _valueDecimals) revert ReceivableDecimalsMismatch(assetDecimals, _valueDecimals);
+        slot = ++_lastSlot;
+        _slotHeads[slot] = SlotHead({debtor: debtor, maturity: maturity, accepted: true, lockedTokens: 0, lastSerial: 0});
+        _slotTails[slot] = SlotTail({
+            gracePeriod: gracePeriod,
+            defaultPeriod: defaultPeriod,
+            asset: asset,
+            issuedAt: uint40(block.timestamp),
+            faceValue: uint96(faceValue),
+            redeemedValue: 0
+        });
+        tokenId = _mint(holder, slot, faceValue);
+        emit SlotIssued(
+            slot, debtor, tokenId, holder, asset, faceValue, maturity, gracePeriod, defaultPeriod, new bytes32[](0)
+        );
+        emit TransferValue(0, tokenId, faceValue);
+        emit ValueMoved(slot, 0, tokenId, faceValue, MoveKind.Issue);
+        emit ReceivableAccepted(tokenId, holder);
+    }
+
+    /**
      * @dev Burns `tokenId` once the settlement vault paid it in full or wrote it off; its value
      * counts as redeemed value of its slot. Works whatever the holder's membership.
      *

@@ -115,7 +115,7 @@ def deploy_system(
     registry = deploy("InvoiceRegistry", participants.address)
     token = deploy("ReceivableToken", participants.address, registry.address, decimals)
     vault = deploy("SettlementVault", participants.address, token.address, registry.address)
-    desk = deploy("FinancingDesk", participants.address, token.address)
+    desk = deploy("FinancingDesk", participants.address, token.address, vault.address)
     deploy("EvidenceLedger", participants.address)
     for system_contract in (token, vault, desk):
         chain.send(deployer, participants.functions.grantRole(Role.SYSTEM.id, system_contract.address))

@@ -115,6 +115,13 @@ class FinancingDesk:
     def seize(self, lender: LocalAccount, loan_id: int) -> TxResult:
         return self.ledger.execute(lender, self.contract.functions.seize(loan_id))
 
+    def exercise_recourse(self, lender: LocalAccount, financing_id: int) -> tuple[int, int, TxResult]:
+        """Hand a defaulted claim bought with recourse back to its seller; returns the recourse
+        payable's (slot, token id) that the seller now owes the lender."""
+        result = self.ledger.execute(lender, self.contract.functions.exerciseRecourse(financing_id))
+        event = result.event("RecourseExercised")
+        return event["recourseSlot"], event["recourseTokenId"], result
+
     def set_policy(self, lender: LocalAccount, policy: str) -> TxResult:
         return self.ledger.execute(lender, self.contract.functions.setPolicy(policy))
 

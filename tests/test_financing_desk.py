@@ -7,9 +7,11 @@ from dataclasses import replace
 
 import pytest
 from conftest import DAY, ONE, expect_revert, issue_claim, now, warp
+from eth_account.messages import encode_typed_data
 
-from ledger.financing import FinancingDesk, Kind, Offer, Settlement, discount_price
+from ledger.financing import OFFER_TYPES, FinancingDesk, Kind, Offer, Settlement, discount_price
 from ledger.roles import Role
+from ledger.settlement import deposit, mark_defaulted, redeem
 
 BANK_REF = bytes.fromhex("ab" * 32)
 
@@ -17,7 +19,7 @@ BANK_REF = bytes.fromhex("ab" * 32)
 @pytest.fixture
 def desk(ledger, actors) -> FinancingDesk:
     contract, _ = ledger.chain.deploy(actors.admin, "FinancingDesk", ledger.participants.address,
-                                      ledger.receivables.address)
+                                      ledger.receivables.address, ledger.address("SettlementVault"))
     ledger.as_admin(actors.admin).grant(Role.SYSTEM, contract.address)
     client = FinancingDesk(ledger, contract.address)
     ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
@@ -227,3 +229,106 @@ def test_cancelled_nonce_blocks_offer(ledger, actors, desk, claim):
     desk.cancel_nonce(actors.lender, 1)
     with expect_revert("FinancingNonceUsed", signer=actors.lender.address, nonce=1):
         desk.take_offer(actors.supplier, offer, token, signature)
+
+
+# -------------------------------------------------------------------- recourse
+
+
+def _default(ledger, actors, slot: int, paid: int) -> None:
+    """Pay ``paid`` toward ``slot`` and let it default."""
+    vault = ledger.address("SettlementVault")
+    ledger.execute(actors.core, ledger.asset.functions.mint(actors.core.address, paid))
+    deposit(ledger, vault, actors.core, slot, paid)
+    payable = ledger.payable(slot)
+    warp(ledger.chain, payable.maturity + payable.default_period - now(ledger.chain) + 1)
+    mark_defaulted(ledger, vault, actors.outsider, slot)
+
+
+def test_recourse_on_default_becomes_a_payable_of_the_seller(ledger, actors, desk, claim):
+    slot, token = claim
+    offer = offer_for(ledger, actors, token, value=500 * ONE, recourse=True)
+    financed = desk.take_offer(actors.supplier, offer, token, desk.sign(actors.lender, offer)).event("Financed")
+    bank_token = financed["lenderTokenId"]
+    with expect_revert("FinancingNotDefaulted", slot=slot):
+        desk.exercise_recourse(actors.lender, financed["financingId"])
+    _default(ledger, actors, slot, 400 * ONE)  # 40% paid, then default
+    vault = ledger.address("SettlementVault")
+    assert redeem(ledger, vault, actors.lender, bank_token)[0] == 200 * ONE  # 40% of the 500 bought
+    with expect_revert("FinancingUnauthorizedCaller", caller=actors.supplier.address):
+        desk.exercise_recourse(actors.supplier, financed["financingId"])
+
+    recourse_slot, recourse_token, result = desk.exercise_recourse(actors.lender, financed["financingId"])
+    assert result.event("RecourseExercised").args == {
+        "financingId": financed["financingId"], "lender": actors.lender.address, "seller": actors.supplier.address,
+        "lenderTokenId": bank_token, "recourseSlot": recourse_slot, "recourseTokenId": recourse_token,
+        "unpaid": 300 * ONE,
+    }
+    assert ledger.holding(bank_token).owner == actors.supplier.address  # the defaulted claim went back
+    owed = ledger.payable(recourse_slot)
+    assert (owed.debtor, owed.face_value) == (actors.supplier.address, 300 * ONE)
+    assert ledger.holding(recourse_token).owner == actors.lender.address and ledger.holding(recourse_token).accepted
+    with expect_revert("FinancingNoRecourse", financingId=financed["financingId"]):
+        desk.exercise_recourse(actors.lender, financed["financingId"])
+
+    # The seller settles the recourse payable through the vault; the lender redeems at its maturity.
+    ledger.execute(actors.supplier, ledger.asset.functions.mint(actors.supplier.address, 300 * ONE))
+    deposit(ledger, vault, actors.supplier, recourse_slot, 300 * ONE)
+    warp(ledger.chain, owed.maturity - now(ledger.chain) + 1)
+    lender_before = ledger.asset_balance(actors.lender.address)
+    assert redeem(ledger, vault, actors.lender, recourse_token)[0] == 300 * ONE
+    assert ledger.asset_balance(actors.lender.address) - lender_before == 300 * ONE
+    # A late payment by the defaulted debtor now reaches the seller, who holds the claim again.
+    ledger.execute(actors.core, ledger.asset.functions.mint(actors.core.address, 600 * ONE))
+    deposit(ledger, vault, actors.core, slot, 600 * ONE)
+    assert redeem(ledger, vault, actors.supplier, bank_token)[0] == 300 * ONE
+
+
+def test_no_recourse_where_not_flagged(ledger, actors, desk, claim):
+    slot, token = claim
+    offer = offer_for(ledger, actors, token, value=500 * ONE, recourse=False)
+    financing_id = desk.take_offer(actors.supplier, offer, token, desk.sign(actors.lender, offer)).event(
+        "Financed")["financingId"]
+    _default(ledger, actors, slot, 1)
+    with expect_revert("FinancingNoRecourse", financingId=financing_id):
+        desk.exercise_recourse(actors.lender, financing_id)
+
+
+def test_offer_signed_for_another_chain_is_refused(ledger, actors, desk, claim):
+    _, token = claim
+    offer = offer_for(ledger, actors, token)
+    domain = {"name": "scf-ledger FinancingDesk", "version": "1", "chainId": 1,
+              "verifyingContract": desk.contract.address}
+    signable = encode_typed_data(domain_data=domain, message_types=OFFER_TYPES, message_data=offer.as_message())
+    signature = bytes(actors.lender.sign_message(signable).signature)
+    with expect_revert("FinancingInvalidSignature", signer=actors.lender.address):
+        desk.take_offer(actors.supplier, offer, token, signature)
+
+
+@pytest.mark.parametrize("bubble", [False, True])
+def test_reentrant_lender_cannot_take_an_offer_twice(ledger, actors, desk, claim, bubble):
+    """A lender contract (ERC-1271 signer) that, on receiving the claim, re-enters the desk with the
+    same signed terms: the guard stops it; the offer is executed once or not at all."""
+    _, token = claim
+    receiver, _ = ledger.chain.deploy(actors.admin, "ReentrantReceiver")
+    ledger.execute(actors.admin, receiver.functions.setSigner(actors.auditor.address))
+    ledger.as_registrar(actors.registrar).admit(receiver.address, "hostile-bank", [Role.LENDER],
+                                                now(ledger.chain) + 365 * DAY)
+    ledger.execute(actors.admin, ledger.asset.functions.mint(receiver.address, 1000 * ONE))
+    approve = ledger.asset.functions.approve(desk.contract.address, 2**256 - 1)._encode_transaction_data()
+    ledger.execute(actors.admin, receiver.functions.execute(ledger.asset.address, approve))
+    offer = offer_for(ledger, actors, token, lender=receiver.address, value=100 * ONE)
+    signature = desk.sign(actors.auditor, offer)
+    again = desk.contract.functions.takeOffer(offer.as_tuple(), token, signature)._encode_transaction_data()
+    ledger.execute(actors.admin, receiver.functions.arm(desk.contract.address, again, bubble))
+    if bubble:
+        with expect_revert("ReentrancyGuardReentrantCall"):
+            desk.take_offer(actors.supplier, offer, token, signature)
+        assert ledger.holding(token).value == 1000 * ONE
+        assert not desk.contract.functions.isNonceUsed(receiver.address, 1).call()
+    else:
+        financed = desk.take_offer(actors.supplier, offer, token, signature).event("Financed")
+        assert receiver.functions.reentered().call() and not receiver.functions.reentrySucceeded().call()
+        assert ledger.holding(token).value == 900 * ONE
+        assert ledger.holding(financed["lenderTokenId"]).owner == receiver.address
+        terms = financed["terms"]
+        assert ledger.asset_balance(receiver.address) == 1000 * ONE - (terms["price"] - terms["fee"])

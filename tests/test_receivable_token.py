@@ -377,7 +377,8 @@ HOLDER_MOVES = {
     "merge(uint256,uint256)",
 }
 SYSTEM_FUNCTIONS = {"encumber(uint256,uint256)", "release(uint256,uint256)", "seize(uint256,uint256,address)",
-                    "burnSettled(uint256)"}
+                    "burnSettled(uint256)", "reassign(uint256,address)",
+                    "issueRecourse(address,address,address,uint256,uint40,uint32,uint32)"}
 REGULATOR_FUNCTIONS = {"setFrozen(uint256,uint256,bytes32)", "pause()", "unpause()"}
 OTHER_FUNCTIONS = {
     "issue((address,address,uint256,uint40,uint32,uint32,bytes32[]))",
@@ -557,6 +558,9 @@ def _privileged_calls(ledger: Ledger, token: int, to: str) -> dict[str, tuple[An
         "release(uint256,uint256)": (f.release(token, 1), Role.SYSTEM),
         "seize(uint256,uint256,address)": (f.seize(token, 1, to), Role.SYSTEM),
         "burnSettled(uint256)": (f.burnSettled(token), Role.SYSTEM),
+        "reassign(uint256,address)": (f.reassign(token, to), Role.SYSTEM),
+        "issueRecourse(address,address,address,uint256,uint40,uint32,uint32)": (
+            f.issueRecourse(to, to, ledger.asset.address, 1, 2**39, 0, 0), Role.SYSTEM),
     }
 
 
@@ -612,6 +616,39 @@ def test_system_seize_and_burn_settled(ledger, actors):
     assert burn.event("ValueMoved").args == {"slot": slot, "fromTokenId": token, "toTokenId": 0, "value": 70 * ONE,
                                              "kind": MoveKind.REDEEM}
     assert ledger.payable(slot).redeemed_value == 70 * ONE
+
+
+def test_system_reassign_only_matured_unlocked_tokens(ledger, actors):
+    slot, token = issue_claim(ledger, actors, 100 * ONE)
+    f = ledger.receivables.functions
+    maturity = ledger.payable(slot).maturity
+    with expect_revert("ReceivableNotMatured", slot=slot, maturity=maturity):
+        ledger.execute(actors.system, f.reassign(token, actors.supplier2.address))
+    ledger.as_regulator(actors.regulator).set_frozen(token, 1)
+    warp(ledger.chain, maturity - now(ledger.chain))
+    with expect_revert("ReceivableValueLocked", tokenId=token, available=100 * ONE - 1, value=100 * ONE):
+        ledger.execute(actors.system, f.reassign(token, actors.supplier2.address))
+    ledger.as_regulator(actors.regulator).set_frozen(token, 0)
+    result = ledger.execute(actors.system, f.reassign(token, actors.supplier2.address))
+    assert result.event("Transfer").args == {"from": actors.supplier.address, "to": actors.supplier2.address,
+                                             "tokenId": token}
+    assert ledger.receivables.functions.balanceOf(actors.supplier2.address).call() == 1
+
+
+def test_system_issues_accepted_recourse_payable(ledger, actors):
+    f = ledger.receivables.functions
+    maturity = now(ledger.chain) + 30 * DAY
+    call = f.issueRecourse(actors.supplier.address, actors.lender.address, ledger.asset.address, 70 * ONE, maturity,
+                           DAY, 2 * DAY)
+    result = ledger.execute(actors.system, call)
+    issued = result.event("SlotIssued")
+    assert (issued["debtor"], issued["holder"], issued["faceValue"], issued["invoices"]) == (
+        actors.supplier.address, actors.lender.address, 70 * ONE, [])
+    assert result.event("ReceivableAccepted")["holder"] == actors.lender.address
+    assert ledger.holding(issued["tokenId"]).accepted
+    bad = f.issueRecourse(actors.supplier.address, actors.lender.address, ledger.asset.address, 1, maturity, 2, 1)
+    with expect_revert("ReceivableInvalidIssue", reason="0x" + b"periods".ljust(32, b"\0").hex()):
+        ledger.execute(actors.system, bad)
 
 
 # ------------------------------------------------------------- hostile receivers

@@ -48,6 +48,13 @@ interface IFinancingDesk {
     }
 
     /// @dev A pledge loan, packed in four storage words.
+    /// @dev Kept for discounts sold with recourse, until exercised.
+    struct RecourseRight {
+        address lender;
+        address seller;
+        uint256 lenderTokenId;
+    }
+
     struct Loan {
         address lender;
         uint32 rateBps;
@@ -80,6 +87,10 @@ interface IFinancingDesk {
     error FinancingPolicyRejected(address policy);
     /// @dev Loan `loanId` is in `status`, which does not allow the action.
     error FinancingInvalidLoanStatus(uint256 loanId, LoanStatus status);
+    /// @dev Financing `financingId` carries no (or no more) recourse right.
+    error FinancingNoRecourse(uint256 financingId);
+    /// @dev The payable of `slot` is not marked defaulted in the settlement vault.
+    error FinancingNotDefaulted(uint256 slot);
     /// @dev Loan `loanId` cannot be seized before `maturity`.
     error FinancingNotDue(uint256 loanId, uint40 maturity);
 
@@ -106,6 +117,17 @@ interface IFinancingDesk {
     );
     event LoanRepaid(uint256 indexed loanId, address indexed payer, uint256 principal, uint256 interest);
     event LoanSeized(uint256 indexed loanId, address indexed lender, uint256 lenderTokenId, uint256 value);
+    /// @dev The lender of discount `financingId` handed the defaulted claim `lenderTokenId` back to
+    /// `seller`, who now owes it `unpaid` under recourse payable `recourseSlot` (token `recourseTokenId`).
+    event RecourseExercised(
+        uint256 indexed financingId,
+        address indexed lender,
+        address indexed seller,
+        uint256 lenderTokenId,
+        uint256 recourseSlot,
+        uint256 recourseTokenId,
+        uint256 unpaid
+    );
     event NonceCancelled(address indexed signer, uint256 nonce);
     event PolicySet(address indexed lender, address policy);
 }

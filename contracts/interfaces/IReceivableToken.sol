@@ -138,4 +138,9 @@ interface IReceivableToken is IERC3525 {
     function burnSettled(uint256 tokenId) external returns (uint256 value);
 
     function seize(uint256 tokenId, uint256 value, address to) external returns (uint256 newTokenId);
+
+    function reassign(uint256 tokenId, address to) external;
+
+    function issueRecourse(address debtor, address holder, address asset, uint256 faceValue, uint40 maturity,
+        uint32 gracePeriod, uint32 defaultPeriod) external returns (uint256 slot, uint256 tokenId);
 }
