@@ -16,6 +16,7 @@ from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from ledger import actions
 from ledger.chain import Chain, TxResult
 from ledger.deployment import Deployment
 from ledger.errors import InvalidInputError
@@ -190,13 +191,13 @@ class Member(_Actor):
     """Actions open to every member: buyers' confirmations and holders' moves of claims."""
 
     def confirm_invoices(self, fingerprints: Sequence[bytes]) -> TxResult:
-        return self._run(self.ledger.invoices.functions.confirm(list(fingerprints)))
+        return self._run(actions.confirm_invoices(self.ledger, fingerprints))
 
     def void_invoice(self, fingerprint_: bytes, reason: str = "") -> TxResult:
-        return self._run(self.ledger.invoices.functions.void(fingerprint_, _bytes32(reason)))
+        return self._run(actions.void_invoice(self.ledger, fingerprint_, _bytes32(reason)))
 
     def accept(self, token_id: int) -> TxResult:
-        return self._run(self.ledger.receivables.functions.accept(token_id))
+        return self._run(actions.accept(self.ledger, token_id))
 
     def sign_acceptance(self, token_id: int, deadline: int, *, holder: str | None = None) -> bytes:
         """EIP-712 ``Accept`` signature for ``token_id`` (``holder``: a wallet this key signs for)."""
@@ -219,44 +220,38 @@ class Member(_Actor):
 
     def accept_with_signature(self, token_id: int, deadline: int, signature: bytes) -> TxResult:
         """Relay a holder's signed acceptance (anyone may send it)."""
-        return self._run(self.ledger.receivables.functions.acceptWithSig(token_id, deadline, signature))
+        return self._run(actions.accept_with_signature(self.ledger, token_id, deadline, signature))
 
     def split(self, token_id: int, to: str, value: int) -> tuple[int, TxResult]:
         """Move ``value`` of ``token_id`` into a new token for ``to``; returns the new token id."""
-        fn = self.ledger.receivables.get_function_by_signature("transferFrom(uint256,address,uint256)")
-        result = self._run(fn(token_id, to, value))
+        result = self._run(actions.split(self.ledger, token_id, to, value))
         # The first ValueMoved is this split's; a receiver's callback may add its own after it.
         return result.events_named("ValueMoved")[0]["toTokenId"], result
 
     def transfer_value(self, from_token_id: int, to_token_id: int, value: int) -> TxResult:
-        fn = self.ledger.receivables.get_function_by_signature("transferFrom(uint256,uint256,uint256)")
-        return self._run(fn(from_token_id, to_token_id, value))
+        return self._run(actions.transfer_value(self.ledger, from_token_id, to_token_id, value))
 
     def transfer_token(self, token_id: int, to: str, *, owner: str | None = None, safe: bool = False) -> TxResult:
-        signature = "safeTransferFrom(address,address,uint256)" if safe else "transferFrom(address,address,uint256)"
-        fn = self.ledger.receivables.get_function_by_signature(signature)
-        return self._run(fn(owner or self.address, to, token_id))
+        return self._run(actions.transfer_token(self.ledger, owner or self.address, to, token_id, safe))
 
     def merge(self, from_token_id: int, to_token_id: int) -> TxResult:
-        return self._run(self.ledger.receivables.functions.merge(from_token_id, to_token_id))
+        return self._run(actions.merge(self.ledger, from_token_id, to_token_id))
 
     def approve_value(self, token_id: int, operator: str, value: int) -> TxResult:
-        fn = self.ledger.receivables.get_function_by_signature("approve(uint256,address,uint256)")
-        return self._run(fn(token_id, operator, value))
+        return self._run(actions.approve_value(self.ledger, token_id, operator, value))
 
     def approve_token(self, operator: str, token_id: int) -> TxResult:
-        fn = self.ledger.receivables.get_function_by_signature("approve(address,uint256)")
-        return self._run(fn(operator, token_id))
+        return self._run(actions.approve_token(self.ledger, operator, token_id))
 
     def set_approval_for_all(self, operator: str, approved: bool) -> TxResult:
-        return self._run(self.ledger.receivables.functions.setApprovalForAll(operator, approved))
+        return self._run(actions.set_approval_for_all(self.ledger, operator, approved))
 
 
 class Supplier(Member):
     """A seller: registers its invoices (or those of sellers that named it their delegate)."""
 
     def set_delegate(self, delegate: str, allowed: bool = True) -> TxResult:
-        return self._run(self.ledger.invoices.functions.setDelegate(delegate, allowed))
+        return self._run(actions.set_delegate(self.ledger, delegate, allowed))
 
     def fingerprints(self, fields: InvoiceFields, key: bytes) -> Fingerprints:
         return fingerprint(fields, key)
