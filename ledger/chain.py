@@ -88,27 +88,43 @@ class Chain:
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             raise _decoded(exc) from exc
 
-    def _transact(self, account: LocalAccount, call: Any, *, value: int = 0) -> TxReceipt:
-        tx: dict[str, Any] = {"from": account.address, "value": value, "chainId": self.chain_id}
+    def build(self, sender: str, call: Any, *, value: int = 0) -> dict[str, Any]:
+        """The unsigned transaction of ``call`` from ``sender``: simulated (a revert raises the
+        decoded error), gas estimated with a margin, nonce and fee fields filled."""
+        tx: dict[str, Any] = {"from": sender, "value": value, "chainId": self.chain_id}
         try:
             tx = call.build_transaction(tx)
             tx["gas"] = int(self.w3.eth.estimate_gas(tx) * GAS_MARGIN)
         except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
             raise _decoded(exc) from exc
-        tx["nonce"] = self.w3.eth.get_transaction_count(account.address, "pending")
+        tx["nonce"] = self.w3.eth.get_transaction_count(sender, "pending")
         if not self._supports_1559:
             tx.pop("maxFeePerGas", None)
             tx.pop("maxPriorityFeePerGas", None)
             tx["gasPrice"] = self.w3.eth.gas_price
-        signed = account.sign_transaction(tx)
+        return tx
+
+    def simulate(self, tx: dict[str, Any]) -> None:
+        """Run ``tx`` (from, to, data, value) as an eth_call; a revert raises the decoded error."""
         try:
-            tx_hash = self.w3.eth.send_raw_transaction(signed.raw_transaction)
+            self.w3.eth.call(tx)
+        except (ContractCustomError, ContractLogicError, ContractPanicError) as exc:
+            raise _decoded(exc) from exc
+
+    def send_raw(self, raw: bytes) -> TxReceipt:
+        """Broadcast a signed transaction and wait for its receipt."""
+        try:
+            tx_hash = self.w3.eth.send_raw_transaction(raw)
         except Web3RPCError as exc:
             raise TransactionFailedError(f"endpoint refused the transaction: {exc}") from exc
         receipt = self.w3.eth.wait_for_transaction_receipt(tx_hash)
         if receipt["status"] != 1:
             raise TransactionFailedError(f"transaction {HexBytes(tx_hash).to_0x_hex()} reverted on-chain")
         return receipt
+
+    def _transact(self, account: LocalAccount, call: Any, *, value: int = 0) -> TxReceipt:
+        tx = self.build(account.address, call, value=value)
+        return self.send_raw(account.sign_transaction(tx).raw_transaction)
 
 
 def _decoded(exc: Exception) -> ContractRevertError:

@@ -1,0 +1,38 @@
+"""Who may call what: one table drives both the code (``deps.authorize``) and the tests.
+
+An endpoint missing from the table is refused at run time and fails the test suite.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from ledger.roles import Role
+
+ANY_MEMBER: frozenset[Role] = frozenset()  # any current member, whatever its roles
+
+
+@dataclass(frozen=True)
+class Rule:
+    method: str
+    path: str
+    public: bool = False
+    roles: frozenset[Role] = ANY_MEMBER  # with public False: the caller needs one of these (empty: any member)
+    note: str = ""
+
+
+ACCESS: tuple[Rule, ...] = (
+    Rule("GET", "/health", public=True, note="liveness"),
+    Rule("GET", "/ready", public=True, note="chain reachable, contracts deployed"),
+    Rule("GET", "/auth/nonce", public=True, note="a single-use sign-in nonce"),
+    Rule("POST", "/auth/login", public=True, note="EIP-4361 sign-in"),
+    Rule("GET", "/auth/me", note="the caller's membership and roles"),
+    Rule("POST", "/tx/build", note="an unsigned transaction of the caller's own action"),
+    Rule("POST", "/tx/send", note="relay the caller's own signed transaction to our contracts"),
+)
+
+_BY_ROUTE = {(rule.method, rule.path): rule for rule in ACCESS}
+
+
+def rule_for(method: str, path: str) -> Rule | None:
+    return _BY_ROUTE.get((method, path))

@@ -1,0 +1,29 @@
+"""API settings, read from the environment (``SCF_*``)."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Settings:
+    rpc_url: str
+    manifest: Path
+    secret: bytes  # HMAC key of session tokens; random per process unless SCF_API_SECRET is set
+    domain: str = "localhost"  # the EIP-4361 domain members sign in to
+    token_ttl: int = 15 * 60
+    nonce_ttl: int = 5 * 60
+    max_body_bytes: int = 1 << 20
+
+    @classmethod
+    def from_env(cls) -> Settings:
+        secret = os.environ.get("SCF_API_SECRET")
+        return cls(
+            rpc_url=os.environ.get("SCF_RPC_URL", "http://127.0.0.1:8545"),
+            manifest=Path(os.environ.get("SCF_MANIFEST", ".data/deployments.json")),
+            secret=secret.encode() if secret else secrets.token_bytes(32),
+            domain=os.environ.get("SCF_API_DOMAIN", "localhost"),
+        )

@@ -1,0 +1,77 @@
+"""FastAPI dependencies as typed aliases (settings, ledger, nonce store, the authorized caller)."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Annotated
+
+from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+
+from api.access import rule_for
+from api.auth import NonceStore, read_token
+from api.config import Settings
+from api.errors import ApiError
+from ledger.client import Ledger
+from ledger.roles import Role
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings
+
+
+def get_ledger(request: Request) -> Ledger:
+    return request.app.state.ledger
+
+
+def get_nonces(request: Request) -> NonceStore:
+    return request.app.state.nonces
+
+
+SettingsDep = Annotated[Settings, Depends(get_settings)]
+LedgerDep = Annotated[Ledger, Depends(get_ledger)]
+NoncesDep = Annotated[NonceStore, Depends(get_nonces)]
+_bearer = HTTPBearer(auto_error=False)
+
+
+@dataclass(frozen=True)
+class Caller:
+    """A signed-in, current member and its roles as the chain says now."""
+
+    address: str
+    roles: frozenset[Role]
+
+
+def authorize(
+    request: Request,
+    settings: SettingsDep,
+    ledger: LedgerDep,
+    credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
+) -> Caller | None:
+    """Apply the access table to this request: None for public endpoints, else the caller."""
+    route = request.scope.get("route")
+    rule = rule_for(request.method, getattr(route, "path", request.url.path))
+    if rule is None:
+        raise ApiError(403, "NoAccessRule", f"{request.method} {request.url.path} has no access rule")
+    if rule.public:
+        return None
+    if credentials is None:
+        raise ApiError(401, "NotSignedIn", "sign in with Ethereum (GET /auth/nonce, POST /auth/login) first")
+    session = read_token(credentials.credentials, settings.secret)
+    member = ledger.member(session.address)
+    if not member.is_member:
+        raise ApiError(403, "NotAMember", f"{session.address} is not a current member of the consortium")
+    if rule.roles and not rule.roles & member.roles:
+        needed = ", ".join(sorted(r.name for r in rule.roles))
+        raise ApiError(403, "RoleRequired", f"{request.method} {rule.path} needs one of: {needed}")
+    return Caller(session.address, member.roles)
+
+
+def _member(caller: Annotated[Caller | None, Depends(authorize)]) -> Caller:
+    if caller is None:  # a public rule on an endpoint that needs a caller: a table mistake
+        raise ApiError(500, "AccessMisconfigured", "this endpoint needs a signed-in caller")
+    return caller
+
+
+Authorized = Annotated[Caller | None, Depends(authorize)]
+CurrentMember = Annotated[Caller, Depends(_member)]

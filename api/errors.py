@@ -1,0 +1,104 @@
+"""One error body for every failure: ``{"error": CODE, "message": TEXT, "details": {...}}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from pydantic import BaseModel
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from ledger.errors import (
+    AccessDeniedError,
+    ChainConnectionError,
+    ConfigurationError,
+    ContractRevertError,
+    LedgerError,
+)
+
+
+class ErrorBody(BaseModel):
+    error: str
+    message: str
+    details: dict[str, Any] = {}
+
+
+class ApiError(Exception):
+    """A refusal with an HTTP status, a stable code and a readable message."""
+
+    def __init__(self, status: int, error: str, message: str, **details: Any) -> None:
+        super().__init__(message)
+        self.status = status
+        self.error = error
+        self.message = message
+        self.details = details
+
+
+def _body(status: int, error: str, message: str, details: dict[str, Any] | None = None) -> JSONResponse:
+    return JSONResponse(ErrorBody(error=error, message=message, details=details or {}).model_dump(), status)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(ApiError)
+    async def api_error(_: Request, exc: ApiError) -> JSONResponse:
+        return _body(exc.status, exc.error, exc.message, exc.details)
+
+    @app.exception_handler(ContractRevertError)
+    async def reverted(_: Request, exc: ContractRevertError) -> JSONResponse:
+        status = 403 if isinstance(exc, AccessDeniedError) else 409
+        return _body(status, exc.name, str(exc), {k: _jsonable(v) for k, v in exc.fields.items()})
+
+    @app.exception_handler(ChainConnectionError)
+    async def unreachable(_: Request, exc: ChainConnectionError) -> JSONResponse:
+        return _body(503, "ChainUnavailable", str(exc))
+
+    @app.exception_handler(ConfigurationError)
+    async def misconfigured(_: Request, exc: ConfigurationError) -> JSONResponse:
+        return _body(503, "NotConfigured", str(exc))
+
+    @app.exception_handler(LedgerError)
+    async def ledger_error(_: Request, exc: LedgerError) -> JSONResponse:
+        return _body(400, type(exc).__name__, str(exc))
+
+    @app.exception_handler(RequestValidationError)
+    async def invalid(_: Request, exc: RequestValidationError) -> JSONResponse:
+        first = exc.errors()[0] if exc.errors() else {}
+        where = ".".join(str(p) for p in first.get("loc", ()))
+        return _body(422, "InvalidRequest", f"{where}: {first.get('msg', 'invalid request')}",
+                     {"errors": [{k: _jsonable(v) for k, v in e.items() if k != "ctx"} for e in exc.errors()]})
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return _body(exc.status_code, "HttpError", str(exc.detail))
+
+
+def limit_body_size(app: FastAPI, max_bytes: int) -> None:
+    """Refuse request bodies over ``max_bytes`` (by Content-Length, or as streamed) with 413."""
+
+    @app.middleware("http")
+    async def limit(request: Request, call_next):  # type: ignore[no-untyped-def]
+        declared = request.headers.get("content-length")
+        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
+            return _body(413, "BodyTooLarge", f"request bodies are limited to {max_bytes} bytes")
+        if declared is None and request.method in ("POST", "PUT", "PATCH"):
+            body = b""
+            async for chunk in request.stream():
+                body += chunk
+                if len(body) > max_bytes:
+                    return _body(413, "BodyTooLarge", f"request bodies are limited to {max_bytes} bytes")
+            request._body = body  # let the route read what was already streamed
+        return await call_next(request)
+
+
+def _jsonable(value: Any) -> Any:
+    if isinstance(value, bytes):
+        return "0x" + value.hex()
+    if isinstance(value, int) and abs(value) > 2**53:
+        return str(value)
+    if isinstance(value, list | tuple):
+        return [_jsonable(v) for v in value]
+    if isinstance(value, str | int | float | bool) or value is None:
+        return value
+    return str(value)
