@@ -95,5 +95,40 @@ def _errors() -> Iterator[None]:
         raise typer.Exit(1) from exc
 
 
+chain_app = typer.Typer(no_args_is_help=True, help="A local development chain.")
+app.add_typer(chain_app, name="chain")
+
+
+@chain_app.command("up")
+def chain_up(
+    port: Annotated[int, typer.Option(help="Loopback port.")] = 8545,
+    block_time: Annotated[float | None, typer.Option(help="Mine every N seconds (default: on each tx).")] = None,
+) -> None:
+    """Run anvil (from node_modules) on 127.0.0.1 until Ctrl-C; prints its funded dev accounts."""
+    import time
+
+    from ledger.anvil import Anvil, dev_accounts
+
+    with _errors(), Anvil(port=port, block_time=block_time) as node:
+        console.print(f"anvil on {node.url} (chain id 31337). Dev accounts (local use only):")
+        for i, account in enumerate(dev_accounts(10)):
+            console.print(f"  {i}: {account.address}")
+        try:
+            while True:
+                time.sleep(1)
+        except KeyboardInterrupt:
+            console.print("stopping anvil")
+
+
+def _register_business_commands() -> None:
+    from ledger.commands import claims, invoices, members
+
+    app.add_typer(members.app, name="org")
+    app.add_typer(invoices.app, name="invoice")
+    app.add_typer(claims.app, name="claim")
+
+
+_register_business_commands()
+
 if __name__ == "__main__":
     app()

@@ -1,0 +1,1 @@
+"""``scf`` sub-commands for business actions: thin shells over ledger.client."""

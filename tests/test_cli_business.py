@@ -1,0 +1,110 @@
+"""`scf org|invoice|claim`: the business flow through the CLI, and its one-line errors."""
+
+from __future__ import annotations
+
+import json
+import re
+
+import pytest
+from conftest import CONSORTIUM_KEY, DAY, now, warp
+from eth_account import Account
+from typer.testing import CliRunner
+
+from ledger.anvil import dev_accounts
+from ledger.cli import app
+from ledger.deployment import save_manifest
+
+runner = CliRunner()
+
+
+@pytest.fixture
+def cli(ledger, anvil, tmp_path, monkeypatch):
+    """Run `scf` as a given dev account, against the session deployment."""
+    save_manifest(tmp_path / "deployments.json", ledger.deployment)
+    monkeypatch.setenv("SCF_RPC_URL", anvil.url)
+    monkeypatch.setenv("SCF_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SCF_KEY_PASSWORD", "pw")
+    monkeypatch.setenv("SCF_CONSORTIUM_KEY", CONSORTIUM_KEY.decode())
+
+    def run(account, *args: str) -> str:
+        """Run as ``account`` (None: a read-only command that takes no key)."""
+        extra: list[str] = []
+        if account is not None:
+            keystore = tmp_path / f"{account.address}.json"
+            if not keystore.exists():
+                keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)))
+            extra = ["--keystore", str(keystore)]
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def fail(account, *args: str) -> str:
+        keystore = tmp_path / f"{account.address}.json"
+        keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)))
+        result = runner.invoke(app, [*args, "--keystore", str(keystore)])
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+        return lines[0]
+
+    run.fail = fail  # type: ignore[attr-defined]
+    return run
+
+
+def test_business_flow_through_the_cli(cli, ledger, actors, tmp_path):
+    newcomer = dev_accounts(20)[15]
+    cli(actors.registrar, "org", "add", newcomer.address, "--name", "Newco", "--role", "supplier")
+    assert ledger.member(newcomer.address).is_member
+
+    document = tmp_path / "invoice.pdf"
+    document.write_bytes(b"%PDF- invoice 42")
+    out = cli(actors.supplier, "invoice", "notarize", str(document), "--buyer", actors.core.address,
+              "--number", "INV-42", "--amount", "1,000.50", "--issued", "2026-11-01")
+    fingerprint = re.search(r"fingerprint (0x[0-9a-f]{64})", out).group(1)
+    cli(actors.core, "invoice", "confirm", fingerprint)
+    maturity = "2027-03-01"
+    out = cli(actors.core, "claim", "issue", "--holder", actors.supplier.address, "--face", "1000.5",
+              "--maturity", maturity, "--invoice", fingerprint)
+    token = int(re.search(r"token (\d+)", out).group(1))
+    cli(actors.supplier, "claim", "accept", str(token))
+    out = cli(actors.supplier, "claim", "split", str(token), "--to", newcomer.address, "--value", "200")
+    new_token = int(re.search(r"new token (\d+)", out).group(1))
+    cli(actors.supplier, "claim", "transfer", str(token), "--to-token", str(new_token), "--value", "0.5")
+    assert ledger.holding(new_token).value == 200_500_000
+    assert ledger.holding(token).value == 800_000_000
+
+    offer_file = tmp_path / "offer.json"
+    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**12))
+    ledger.execute(actors.lender, ledger.asset.functions.approve(ledger.address("FinancingDesk"), 2**256 - 1))
+    cli(actors.lender, "claim", "offer", str(token), "--value", "300", "--out", str(offer_file), "--rate-bps", "500")
+    out = cli(actors.supplier, "claim", "finance", str(offer_file))
+    assert "financing 1: price" in out
+    shown = cli(None, "claim", "show", str(token))
+    assert actors.supplier.address in shown and "500.000000" in shown  # 300 of 800 sold to the lender
+
+
+def test_cli_errors_are_one_line(cli, ledger, actors, tmp_path):
+    assert "is not an amount" in cli.fail(actors.supplier, "claim", "split", "1", "--to", actors.supplier2.address,
+                                          "--value", "lots")
+    assert "at most 6 decimals" in cli.fail(actors.supplier, "claim", "split", "1", "--to",
+                                            actors.supplier2.address, "--value", "0.0000001")
+    assert "ReceivableNonexistentToken" in cli.fail(actors.supplier, "claim", "accept", "999")
+    assert "ParticipantsAlreadyMember" in cli.fail(actors.registrar, "org", "add", actors.supplier.address,
+                                                   "--name", "x", "--role", "SUPPLIER")
+    assert "roles must be among" in cli.fail(actors.registrar, "org", "add", actors.outsider.address,
+                                             "--name", "x", "--role", "KING")
+    assert "is not 32 bytes of hex" in cli.fail(actors.core, "invoice", "confirm", "0x1234")
+    assert "cannot read" in cli.fail(actors.supplier, "invoice", "notarize", str(tmp_path / "missing.pdf"),
+                                     "--buyer", actors.core.address, "--number", "1", "--amount", "1",
+                                     "--issued", "2026-01-01")
+
+
+def test_redeem_after_maturity_through_the_cli(cli, ledger, actors):
+    from conftest import issue_claim
+
+    slot, token = issue_claim(ledger, actors, 100 * 10**6, maturity_in=10 * DAY)
+    ledger.execute(actors.core, ledger.asset.functions.mint(actors.core.address, 100 * 10**6))
+    cli(actors.core, "claim", "deposit", str(slot), "100")
+    warp(ledger.chain, ledger.payable(slot).maturity - now(ledger.chain) + 1)
+    out = cli(actors.supplier, "claim", "redeem", str(token))
+    assert "paid 100.000000" in out
