@@ -133,7 +133,9 @@ def measure() -> dict:
     figures["goals"] = {
         "split_le_110k": split <= 110_000,  # type: ignore[operator]
         "split_under_half_of_solv": split < solv / 2,  # type: ignore[operator]
-        "anchor_under_100_gas_per_document_at_1000": figures["anchor_per_document_1000"] < 100,  # type: ignore[operator]
+        # Issue 6's goal, with the RFC 9162 log head updated in the same transaction (the bare anchor of
+        # issue 4 was 82 gas per document; keeping the log costs about 25k gas per batch).
+        "anchor_le_150_gas_per_document_at_1000": figures["anchor_per_document_1000"] <= 150,  # type: ignore[operator]
     }
     return figures
 

@@ -234,7 +234,8 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
      * through the vault like any payable; it also collects whatever the defaulted debtor pays later.
      *
      * Requirements: the financing was a discount with recourse not yet exercised; the caller is its
-     * lender and still holds the whole claim token; the vault marked the payable defaulted.
+     * lender and still holds the claim token with exactly the value sold (nothing merged in or split
+     * off, so the seller never answers for more than it sold); the vault marked the payable defaulted.
      *
      * Emits {RecourseExercised}, and the token's events for the hand-back and the new payable.
      */
@@ -246,11 +247,14 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
         RecourseRight memory right = _recourse[financingId];
         if (right.lender == address(0)) revert FinancingNoRecourse(financingId);
         if (_msgSender() != right.lender) revert FinancingUnauthorizedCaller(_msgSender());
-        if (_token.ownerOf(right.lenderTokenId) != right.lender) revert FinancingTokenMismatch(right.lenderTokenId);
+        if (
+            _token.ownerOf(right.lenderTokenId) != right.lender
+                || _token.balanceOf(right.lenderTokenId) != right.value
+        ) revert FinancingTokenMismatch(right.lenderTokenId);
         uint256 slot = _token.slotOf(right.lenderTokenId);
         if (_vault.statusOf(slot) != ISettlementVault.Status.Defaulted) revert FinancingNotDefaulted(slot);
         delete _recourse[financingId];
-        uint256 unpaid = _token.balanceOf(right.lenderTokenId) - _vault.paidToToken(right.lenderTokenId);
+        uint256 unpaid = right.value - _vault.paidToToken(right.lenderTokenId);
         _token.reassign(right.lenderTokenId, right.seller);
         (recourseSlot, recourseTokenId) = _token.issueRecourse(
             right.seller,
@@ -286,7 +290,9 @@ contract FinancingDesk is IFinancingDesk, Context, EIP712, ReentrancyGuardTransi
         uint256 lenderTokenId;
         if (offer.kind == Kind.Discount) {
             lenderTokenId = _token.transferFrom(tokenId, offer.lender, offer.value);
-            if (offer.recourse) _recourse[financingId] = RecourseRight(offer.lender, holder, lenderTokenId);
+            if (offer.recourse) {
+                _recourse[financingId] = RecourseRight(offer.lender, holder, lenderTokenId, offer.value);
+            }
         } else {
             _openLoan(financingId, offer, holder, tokenId, price, maturity);
         }

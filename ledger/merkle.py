@@ -336,6 +336,21 @@ class StandardMerkleTree:
         return cls(tree, values, tree_indices, leaf_encoding)
 
     @classmethod
+    def of_leaf_hashes(
+        cls, values: Sequence[Sequence[Any]], leaf_encoding: Sequence[str], leaf_hashes: Sequence[bytes]
+    ) -> StandardMerkleTree:
+        """:meth:`of` with the leaf hashes of ``values`` computed by the caller (e.g. by an encoder
+        specialised to one leaf encoding); the caller vouches that they are the standard leaf hashes."""
+        if len(leaf_hashes) != len(values):
+            raise MerkleTreeError(f"{len(values)} values but {len(leaf_hashes)} leaf hashes")
+        hashed = sorted(((_hash(h), i) for i, h in enumerate(leaf_hashes)), key=lambda pair: pair[0])  # stable
+        tree = _make_tree([h for h, _ in hashed])
+        tree_indices = [0] * len(values)
+        for leaf_index, (_, value_index) in enumerate(hashed):
+            tree_indices[value_index] = len(tree) - 1 - leaf_index
+        return cls(tree, values, tree_indices, leaf_encoding)
+
+    @classmethod
     def load(cls, data: dict[str, Any]) -> StandardMerkleTree:
         """Load and validate a ``dump()`` of this class or of the npm library."""
         if data.get("format") != FORMAT:

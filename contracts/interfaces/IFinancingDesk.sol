@@ -53,6 +53,7 @@ interface IFinancingDesk {
         address lender;
         address seller;
         uint256 lenderTokenId;
+        uint256 value; // what was sold with recourse; the lender token must still hold exactly this
     }
 
     struct Loan {
