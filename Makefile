@@ -53,7 +53,9 @@ demo: setup
 	$(VENV)/bin/scf demo
 
 test: setup
-	$(VENV)/bin/python -m pytest -p no:cacheprovider -q -n auto $(PYTEST_ARGS)
+	@# PostgreSQL (Debian's, on loopback) for the indexer's PostgreSQL suite; skipped where it cannot start.
+	SCF_TEST_POSTGRES_URL="$${SCF_TEST_POSTGRES_URL:-$$(bash scripts/postgres.sh 2>/dev/null || true)}" \
+	  $(VENV)/bin/python -m pytest -p no:cacheprovider -q -n auto $(PYTEST_ARGS)
 	bash scripts/slither.sh
 	$(VENV)/bin/ruff check .
 
