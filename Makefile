@@ -11,7 +11,7 @@ APT_PACKAGES := python3-venv
 PYTEST_ARGS ?=
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup apt-deps demo test compile lint bench-gas
+.PHONY: help setup apt-deps demo test compile lint bench-gas bench-zk bench-evidence zk-keys
 
 help:
 	@echo "make demo     set up (idempotent) and run the scripted scenario: .venv/bin/scf demo"
@@ -21,7 +21,7 @@ help:
 	@echo "make lint     ruff + Slither gate"
 	@echo "make bench-gas  gas of every action, beside Solv's reference ERC-3525 (one JSON line)"
 
-setup: $(VENV)/.setup-stamp node_modules/.setup-stamp bench/node_modules/.setup-stamp
+setup: $(VENV)/.setup-stamp node_modules/.setup-stamp bench/node_modules/.setup-stamp zk/node_modules/.setup-stamp
 
 # Installs only what `dpkg -s` reports missing; no apt-get at all when everything is present.
 apt-deps:
@@ -49,6 +49,11 @@ bench/node_modules/.setup-stamp: bench/package.json bench/package-lock.json
 	npm ci --prefix bench --no-audit --no-fund
 	touch $@
 
+# circom2, snarkjs, circomlib(js) for the credit-proof circuits and the prover worker.
+zk/node_modules/.setup-stamp: zk/package.json zk/package-lock.json
+	npm ci --prefix zk --no-audit --no-fund
+	touch $@
+
 demo: setup
 	$(VENV)/bin/scf demo
 
@@ -61,6 +66,16 @@ test: setup
 
 bench-gas: setup
 	$(VENV)/bin/python bench/gas.py
+
+bench-zk: setup
+	$(VENV)/bin/python bench/zk.py
+
+bench-evidence: setup
+	$(VENV)/bin/python bench/evidence.py
+
+# Development keys for the credit circuit, from a local multi-party ceremony (minutes).
+zk-keys: setup
+	$(VENV)/bin/python zk/scripts/build_keys.py && node scripts/compile.js
 
 compile: node_modules/.setup-stamp
 	node scripts/compile.js

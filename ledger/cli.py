@@ -123,8 +123,10 @@ def chain_up(
 def _register_business_commands() -> None:
     from ledger.commands import claims, invoices, members
     from ledger.evidence_cli import evidence_app
+    from zk.cli import app as zk_app
 
     app.add_typer(evidence_app, name="evidence")
+    app.add_typer(zk_app, name="zk")
     app.add_typer(members.app, name="org")
     app.add_typer(invoices.app, name="invoice")
     app.add_typer(claims.app, name="claim")

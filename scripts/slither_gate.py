@@ -32,7 +32,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-EXCLUDED_PREFIXES = ("contracts/mocks/", "bench/contracts/", "node_modules/")
+EXCLUDED_PREFIXES = ("contracts/mocks/", "contracts/zk/", "bench/contracts/", "node_modules/")  # zk/: snarkjs-generated
 DEFAULT_TRIAGE = Path(__file__).resolve().parents[1] / "slither-triage.json"
 
 

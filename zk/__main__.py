@@ -1,0 +1,3 @@
+from zk.cli import app
+
+app(prog_name="python -m zk")
