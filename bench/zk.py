@@ -19,17 +19,17 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from ledger.anvil import Anvil, dev_accounts  # noqa: E402
-from ledger.chain import Chain  # noqa: E402
-from ledger.client import Ledger  # noqa: E402
-from ledger.deployment import deploy_system  # noqa: E402
-from ledger.roles import Role  # noqa: E402
-from zk.keys import manifest  # noqa: E402
-from zk.onchain import CreditContracts  # noqa: E402
-from zk.policy import CreditPolicy  # noqa: E402
-from zk.prover import ZkWorker, day_number, prove_credit  # noqa: E402
-from zk.report import CreditReport  # noqa: E402
-from zk.schema import FIELDS, TaxGrade  # noqa: E402
+from ledger.anvil import Anvil, dev_accounts
+from ledger.chain import Chain
+from ledger.client import Ledger
+from ledger.deployment import deploy_system
+from ledger.roles import Role
+from zk.keys import manifest
+from zk.onchain import CreditContracts
+from zk.policy import CreditPolicy
+from zk.prover import ZkWorker, day_number, prove_credit
+from zk.report import CreditReport
+from zk.schema import FIELDS, TaxGrade
 
 DAY = 86400
 RUNS = 5

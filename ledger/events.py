@@ -1,18 +1,23 @@
 """Decoding of our contracts' event logs, keyed by emitting address and topic.
 
 Decoding is by (address, topic0) because the same signature can carry different indexed
-fields in different contracts (ERC-20 and ERC-721 ``Transfer``).
+fields in different contracts (ERC-20 and ERC-721 ``Transfer``). Each event's decoding plan is
+built once: static words are read straight from the log, anything dynamic goes through one
+prebuilt eth_abi decoder, and checksummed addresses are cached. Values come out plain: ints,
+checksummed addresses, 0x-hex for bytes, dicts for structs, lists for arrays.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
+from functools import lru_cache
 from typing import Any
 
+from eth_abi.decoding import ContextFramesBytesIO
+from eth_abi.registry import registry
 from eth_utils import event_abi_to_log_topic, to_checksum_address
 from web3 import Web3
-from web3._utils.events import get_event_data
 
 from ledger.artifacts import load_artifact
 
@@ -34,43 +39,61 @@ class DecodedEvent:
         return self.args[key]
 
 
+@dataclass(frozen=True)
+class _Plan:
+    contract: str
+    event: str
+    indexed: tuple[tuple[str, Callable[[bytes], Any]], ...]  # (name, word -> value)
+    plain_names: tuple[str, ...]
+    plain_static: tuple[Callable[[bytes], Any], ...] | None  # one word each, when all are static
+    plain_decoder: Any  # eth_abi TupleDecoder for the data, when anything is dynamic
+    plain_shapers: tuple[Callable[[Any], Any], ...]
+
+
 class EventDecoder:
     """Decodes logs of the contracts in ``contracts`` (artifact name by address)."""
 
     def __init__(self, w3: Web3, contracts: Mapping[str, str]) -> None:
-        self._codec = w3.codec
-        self._abis: dict[tuple[str, bytes], tuple[str, dict[str, Any]]] = {}
+        self._plans: dict[tuple[str, bytes], _Plan] = {}
         for address, name in contracts.items():
             self.add(address, name)
 
     def add(self, address: str, name: str) -> None:
         """Also decode the events of contract ``name`` at ``address``."""
         for entry in load_artifact(name).abi_entries("event"):
-            self._abis[(to_checksum_address(address), event_abi_to_log_topic(entry))] = (name, entry)
+            self._plans[(to_checksum_address(address), event_abi_to_log_topic(entry))] = _plan(name, entry)
 
     @property
     def addresses(self) -> list[str]:
-        return sorted({address for address, _ in self._abis})
+        return sorted({address for address, _ in self._plans})
 
     @property
     def topics(self) -> list[str]:
-        return sorted({"0x" + topic.hex() for _, topic in self._abis})
+        return sorted({"0x" + topic.hex() for _, topic in self._plans})
 
     def decode(self, log: Mapping[str, Any]) -> DecodedEvent | None:
         """Decode ``log``; None when it is not one of our contracts' events."""
-        if not log["topics"]:
+        topics = log["topics"]
+        if not topics:
             return None
-        key = (to_checksum_address(log["address"]), bytes(log["topics"][0]))
-        found = self._abis.get(key)
-        if found is None:
+        address = _checksum(_hex(log["address"]))
+        plan = self._plans.get((address, bytes(topics[0])))
+        if plan is None:
             return None
-        name, abi = found
-        data = get_event_data(self._codec, abi, log)
+        args = {name: word(bytes(topic)) for (name, word), topic in zip(plan.indexed, topics[1:], strict=True)}
+        data = bytes(log["data"])
+        if plan.plain_static is not None:
+            for i, (name, word) in enumerate(zip(plan.plain_names, plan.plain_static, strict=True)):
+                args[name] = word(data[32 * i : 32 * i + 32])
+        elif plan.plain_names:
+            values = plan.plain_decoder(ContextFramesBytesIO(data))
+            for name, shape, value in zip(plan.plain_names, plan.plain_shapers, values, strict=True):
+                args[name] = shape(value)
         return DecodedEvent(
-            contract=name,
-            name=data["event"],
-            args={k: _plain(v) for k, v in data["args"].items()},
-            address=key[0],
+            contract=plan.contract,
+            name=plan.event,
+            args=args,
+            address=address,
             block_number=int(log["blockNumber"]),
             block_hash="0x" + bytes(log["blockHash"]).hex(),
             tx_hash="0x" + bytes(log["transactionHash"]).hex(),
@@ -81,13 +104,88 @@ class EventDecoder:
         return [event for event in map(self.decode, logs) if event is not None]
 
 
-def _plain(value: Any) -> Any:
-    if isinstance(value, Mapping):
-        return {k: _plain(v) for k, v in value.items()}
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, (list, tuple)):
-        return [_plain(v) for v in value]
-    if isinstance(value, str) and value.startswith("0x") and len(value) == 42:
-        return to_checksum_address(value)
-    return value
+def _plan(contract: str, entry: dict[str, Any]) -> _Plan:
+    indexed = tuple((i["name"], _word_reader(i)) for i in entry["inputs"] if i["indexed"])
+    plain = [i for i in entry["inputs"] if not i["indexed"]]
+    readers = [_static_word_reader(i["type"]) for i in plain]
+    all_static = all(r is not None for r in readers)
+    return _Plan(
+        contract=contract,
+        event=entry["name"],
+        indexed=indexed,
+        plain_names=tuple(i["name"] for i in plain),
+        plain_static=tuple(readers) if all_static else None,  # type: ignore[arg-type]
+        plain_decoder=None if all_static else registry.get_decoder("(" + ",".join(_abi_type(i) for i in plain) + ")"),
+        plain_shapers=tuple(_shaper(i) for i in plain),
+    )
+
+
+def _word_reader(spec: dict[str, Any]) -> Callable[[bytes], Any]:
+    """Indexed values: static types are the word itself; dynamic ones are only their keccak hash."""
+    return _static_word_reader(spec["type"]) or _hex
+
+
+def _static_word_reader(kind: str) -> Callable[[bytes], Any] | None:
+    if kind.endswith("]") or kind.startswith("tuple") or kind in ("string", "bytes"):
+        return None
+    if kind.startswith("uint"):
+        return _uint
+    if kind.startswith("int"):
+        return _int
+    if kind == "address":
+        return _address
+    if kind == "bool":
+        return _bool
+    if kind.startswith("bytes"):
+        size = int(kind[5:])
+        return lambda word: "0x" + word[:size].hex()
+    return None
+
+
+def _shaper(spec: dict[str, Any]) -> Callable[[Any], Any]:
+    """How an eth_abi value of ``spec``'s type becomes a plain value."""
+    kind = spec["type"]
+    if kind.endswith("]"):
+        inner = _shaper({**spec, "type": kind[: kind.rindex("[")]})
+        return lambda values: [inner(v) for v in values]
+    if kind == "tuple":
+        parts = [(c["name"], _shaper(c)) for c in spec["components"]]
+        return lambda values: {name: shape(v) for (name, shape), v in zip(parts, values, strict=True)}
+    if kind == "address":
+        return lambda value: _checksum(value.lower())
+    if kind.startswith("bytes"):
+        return lambda value: "0x" + bytes(value).hex()
+    return lambda value: value
+
+
+def _abi_type(spec: dict[str, Any]) -> str:
+    if spec["type"].startswith("tuple"):
+        return "(" + ",".join(_abi_type(c) for c in spec["components"]) + ")" + spec["type"][5:]
+    return spec["type"]
+
+
+def _uint(word: bytes) -> int:
+    return int.from_bytes(word, "big")
+
+
+def _int(word: bytes) -> int:
+    return int.from_bytes(word, "big", signed=True)
+
+
+def _bool(word: bytes) -> bool:
+    return word[-1] == 1
+
+
+def _address(word: bytes) -> str:
+    return _checksum("0x" + word[12:].hex())
+
+
+def _hex(value: Any) -> str:
+    if isinstance(value, str):
+        return value.lower()
+    return "0x" + bytes(value).hex()
+
+
+@lru_cache(maxsize=1 << 16)
+def _checksum(lower_hex_address: str) -> str:
+    return to_checksum_address(lower_hex_address)
