@@ -12,7 +12,6 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from hexbytes import HexBytes
 from sqlalchemy import Connection, Engine, delete, insert, select, update
 from web3 import Web3
 
@@ -280,7 +279,7 @@ class Indexer:
         overlay = Overlay(conn, safe)
         raw: list[dict[str, Any]] = []
         for entry in logs:
-            event = self.decoder.decode(_web3_log(entry))
+            event = self.decoder.decode(entry)  # the decoder reads JSON-RPC hex fields as they come
             if event is None or (event.tx_hash, event.log_index) in seen:
                 continue
             overlay.block_number = event.block_number
@@ -325,19 +324,6 @@ def _smaller_range(exc: RangeTooLargeError, lo: int, hi: int) -> int:
 def _block_row(header: dict) -> dict[str, Any]:
     return {"number": int(header["number"], 16), "hash": header["hash"], "parent_hash": header["parentHash"],
             "timestamp": int(header["timestamp"], 16)}
-
-
-def _web3_log(entry: dict) -> dict[str, Any]:
-    return {
-        "address": entry["address"],
-        "topics": [HexBytes(t) for t in entry["topics"]],
-        "data": HexBytes(entry["data"]),
-        "blockNumber": int(entry["blockNumber"], 16),
-        "blockHash": HexBytes(entry["blockHash"]),
-        "transactionHash": HexBytes(entry["transactionHash"]),
-        "transactionIndex": int(entry["transactionIndex"], 16),
-        "logIndex": int(entry["logIndex"], 16),
-    }
 
 
 def _raw_row(chain_id: int, event: DecodedEvent, entry: dict) -> dict[str, Any]:

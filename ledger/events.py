@@ -45,7 +45,7 @@ class _Plan:
     event: str
     indexed: tuple[tuple[str, Callable[[bytes], Any]], ...]  # (name, word -> value)
     plain_names: tuple[str, ...]
-    plain_static: tuple[Callable[[bytes], Any], ...] | None  # one word each, when all are static
+    plain_static: tuple[tuple[int, Callable[[bytes], Any]], ...] | None  # (words, reader), when all are static
     plain_decoder: Any  # eth_abi TupleDecoder for the data, when anything is dynamic
     plain_shapers: tuple[Callable[[Any], Any], ...]
 
@@ -77,14 +77,16 @@ class EventDecoder:
         if not topics:
             return None
         address = _checksum(_hex(log["address"]))
-        plan = self._plans.get((address, bytes(topics[0])))
+        plan = self._plans.get((address, _bytes(topics[0])))
         if plan is None:
             return None
-        args = {name: word(bytes(topic)) for (name, word), topic in zip(plan.indexed, topics[1:], strict=True)}
-        data = bytes(log["data"])
+        args = {name: word(_bytes(topic)) for (name, word), topic in zip(plan.indexed, topics[1:], strict=True)}
+        data = _bytes(log["data"])
         if plan.plain_static is not None:
-            for i, (name, word) in enumerate(zip(plan.plain_names, plan.plain_static, strict=True)):
-                args[name] = word(data[32 * i : 32 * i + 32])
+            offset = 0
+            for name, (words, read) in zip(plan.plain_names, plan.plain_static, strict=True):
+                args[name] = read(data[offset : offset + 32 * words])
+                offset += 32 * words
         elif plan.plain_names:
             values = plan.plain_decoder(ContextFramesBytesIO(data))
             for name, shape, value in zip(plan.plain_names, plan.plain_shapers, values, strict=True):
@@ -94,10 +96,10 @@ class EventDecoder:
             name=plan.event,
             args=args,
             address=address,
-            block_number=int(log["blockNumber"]),
-            block_hash="0x" + bytes(log["blockHash"]).hex(),
-            tx_hash="0x" + bytes(log["transactionHash"]).hex(),
-            log_index=int(log["logIndex"]),
+            block_number=_number(log["blockNumber"]),
+            block_hash=_hex(log["blockHash"]),
+            tx_hash=_hex(log["transactionHash"]),
+            log_index=_number(log["logIndex"]),
         )
 
     def decode_all(self, logs: Iterable[Mapping[str, Any]]) -> list[DecodedEvent]:
@@ -107,7 +109,7 @@ class EventDecoder:
 def _plan(contract: str, entry: dict[str, Any]) -> _Plan:
     indexed = tuple((i["name"], _word_reader(i)) for i in entry["inputs"] if i["indexed"])
     plain = [i for i in entry["inputs"] if not i["indexed"]]
-    readers = [_static_word_reader(i["type"]) for i in plain]
+    readers = [_static_reader(i["type"]) for i in plain]
     all_static = all(r is not None for r in readers)
     return _Plan(
         contract=contract,
@@ -123,6 +125,19 @@ def _plan(contract: str, entry: dict[str, Any]) -> _Plan:
 def _word_reader(spec: dict[str, Any]) -> Callable[[bytes], Any]:
     """Indexed values: static types are the word itself; dynamic ones are only their keccak hash."""
     return _static_word_reader(spec["type"]) or _hex
+
+
+def _static_reader(kind: str) -> tuple[int, Callable[[bytes], Any]] | None:
+    """(words, reader) for a static type: a word, or a fixed-size array of words; None if dynamic."""
+    if kind.endswith("]"):
+        inner, size = kind[: kind.rindex("[")], kind[kind.rindex("[") + 1 : -1]
+        element = _static_word_reader(inner)
+        if not size or element is None:
+            return None
+        count = int(size)
+        return count, lambda data: [element(data[32 * i : 32 * i + 32]) for i in range(count)]
+    word = _static_word_reader(kind)
+    return None if word is None else (1, word)
 
 
 def _static_word_reader(kind: str) -> Callable[[bytes], Any] | None:
@@ -181,9 +196,18 @@ def _address(word: bytes) -> str:
 
 
 def _hex(value: Any) -> str:
+    """0x-hex of bytes, or of a hex string as JSON-RPC returns it."""
     if isinstance(value, str):
         return value.lower()
     return "0x" + bytes(value).hex()
+
+
+def _bytes(value: Any) -> bytes:
+    return bytes.fromhex(value[2:]) if isinstance(value, str) else bytes(value)
+
+
+def _number(value: Any) -> int:
+    return int(value, 16) if isinstance(value, str) else int(value)
 
 
 @lru_cache(maxsize=1 << 16)
