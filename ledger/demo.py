@@ -36,7 +36,32 @@ def run_demo(data_dir: Path, console: Console | None = None, rpc_url: str | None
         return _scenario(Chain(rpc_url), data_dir, console)
     with Anvil(accounts=12) as node:
         console.print(f"[bold]anvil[/] listening on {node.url}")
-        return _scenario(Chain(node.url), data_dir, console)
+        ledger = _scenario(Chain(node.url), data_dir, console)
+        _index(ledger, node.url, data_dir, console)
+        return ledger
+
+
+def _index(ledger: Ledger, rpc_url: str, data_dir: Path, console: Console) -> None:
+    """Mirror the demo chain into a fresh SQLite file and show what landed there."""
+    from sqlalchemy import func, select
+
+    from indexer import Indexer
+    from indexer.models import Deposit, EvidenceBatch, Financing, Holding, Invoice, Organization, Payable, Redemption
+
+    database = data_dir / "index.db"
+    for stale in data_dir.glob("index.db*"):
+        stale.unlink()
+    indexer = Indexer(rpc_url, f"sqlite:///{database}", ledger.deployment, confirmations=0)
+    state = indexer.sync()
+    table = Table(title=f"SQL mirror in {database} (block {state.block_number}, {indexer.events_applied} events)")
+    table.add_column("table")
+    table.add_column("rows", justify="right")
+    with indexer.engine.connect() as conn:
+        for model in (Organization, Invoice, Payable, Holding, Financing, Deposit, Redemption, EvidenceBatch):
+            count = conn.execute(select(func.count()).select_from(model)).scalar_one()
+            table.add_row(model.__tablename__, str(count))
+    indexer.close()
+    console.print(table)
 
 
 def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
