@@ -124,10 +124,14 @@ def _register_business_commands() -> None:
     from indexer import cli as indexer_cli
     from ledger.commands import claims, invoices, members
     from ledger.evidence_cli import evidence_app
+    from risk import cli as risk_cli
+    from risk.cli import app as risk_app
     from zk.cli import app as zk_app
 
     app.add_typer(evidence_app, name="evidence")
     app.command("index")(indexer_cli.index)
+    app.add_typer(risk_app, name="risk")
+    app.command("simulate")(risk_cli.simulate)
     app.add_typer(zk_app, name="zk")
     app.add_typer(members.app, name="org")
     app.add_typer(invoices.app, name="invoice")

@@ -1,0 +1,160 @@
+"""All of risk's access to the SQL mirror, in one place: the indexer's tables read into pandas
+frames. If the indexer's models change, this is the one module to adapt.
+
+History rows carry a block number but no timestamp; block times are interpolated from anchors whose
+time is known exactly: each payable's issue (its ``Issue`` value move's block and ``issued_at``) and
+the kept block records. (Asked of the indexer: a ``timestamp`` column on history rows.)
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+from sqlalchemy import Engine, select
+
+from indexer.models import (
+    BlockRecord,
+    Checkpoint,
+    Deposit,
+    Financing,
+    Holding,
+    Invoice,
+    Organization,
+    Payable,
+    RoleMember,
+    SlotMark,
+    TokenTransfer,
+    ValueMove,
+    WriteOff,
+)
+from risk.models import FirmProfile
+
+ZERO = "0x" + "0" * 40
+MOVE_ISSUE, MOVE_TRANSFER, MOVE_SPLIT, MOVE_MERGE, MOVE_REDEEM, MOVE_SEIZE = range(6)
+PLEDGE = 1
+LOAN_ACTIVE, LOAN_REPAID = 1, 2
+
+_COLUMNS: dict[str, tuple[type, tuple[str, ...]]] = {
+    "orgs": (Organization, ("address", "admitted_at", "block_number")),
+    "roles": (RoleMember, ("account", "role_name")),
+    "invoices": (Invoice, ("fingerprint", "seller", "buyer", "amount", "issue_date", "registered_at", "slot", "status",
+                           "partial_fingerprint_1", "partial_fingerprint_2", "partial_fingerprint_3",
+                           "block_number")),
+    "payables": (Payable, ("slot", "debtor", "first_holder", "first_token_id", "face_value", "maturity", "issued_at",
+                           "status", "cumulative_paid", "written_off", "block_number")),
+    "holdings": (Holding, ("token_id", "slot", "owner", "value", "encumbered", "burned")),
+    "moves": (ValueMove, ("block_number", "log_index", "tx_hash", "slot", "from_token_id", "to_token_id", "value",
+                          "kind")),
+    "transfers": (TokenTransfer, ("block_number", "log_index", "token_id", "from_address", "to_address")),
+    "financings": (Financing, ("financing_id", "lender", "holder", "token_id", "lender_token_id", "value", "price",
+                               "kind", "settlement", "status", "start", "block_number")),
+    "deposits": (Deposit, ("block_number", "log_index", "slot", "payer", "amount")),
+    "marks": (SlotMark, ("block_number", "log_index", "slot", "mark", "outstanding")),
+    "write_offs": (WriteOff, ("block_number", "log_index", "token_id", "slot", "holder", "unpaid_value")),
+}
+NON_FIRM_ROLES = ("REGULATOR", "AUDITOR", "SYSTEM", "CREDIT_BUREAU", "KYC_REGISTRAR", "DEFAULT_ADMIN")
+_AMOUNTS = {"amount", "face_value", "cumulative_paid", "written_off", "value", "price", "outstanding", "unpaid_value"}
+
+
+@dataclass
+class Mirror:
+    """The mirror's business tables as frames, plus derived block times."""
+
+    frames: dict[str, pd.DataFrame]
+    as_of_block: int
+    anchors: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0), np.zeros(0)))
+
+    def __getattr__(self, name: str) -> pd.DataFrame:
+        try:
+            return self.__dict__["frames"][name]
+        except KeyError as exc:
+            raise AttributeError(name) from exc
+
+    def time_of(self, blocks: pd.Series | np.ndarray) -> np.ndarray:
+        """Unix time of each block number: linear between anchors, extrapolated at the mean slope."""
+        xs, ts = self.anchors
+        values = np.asarray(blocks, dtype=float)
+        if len(xs) == 0:
+            return values
+        if len(xs) == 1:
+            return ts[0] + (values - xs[0])
+        slope = max((ts[-1] - ts[0]) / max(xs[-1] - xs[0], 1.0), 1.0)
+        out = np.interp(values, xs, ts)
+        out = np.where(values < xs[0], ts[0] - (xs[0] - values) * slope, out)
+        return np.where(values > xs[-1], ts[-1] + (values - xs[-1]) * slope, out)
+
+
+def _read(engine: Engine, model: type, columns: tuple[str, ...]) -> pd.DataFrame:
+    table = model.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        rows = conn.execute(select(*(table.c[c] for c in columns))).all()
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+    for name in columns:
+        if name in _AMOUNTS:
+            frame[name] = frame[name].astype("float64")
+    return frame
+
+
+def load(engine: Engine, *, with_history: bool = True) -> Mirror:
+    frames = {name: _read(engine, model, cols) for name, (model, cols) in _COLUMNS.items()
+              if with_history or name not in ("moves", "transfers")}
+    frames["profiles"] = load_profiles(engine)
+    with engine.connect() as conn:
+        checkpoint = conn.execute(select(Checkpoint.__table__.c.block_number)).scalar()  # type: ignore[attr-defined]
+        kept = conn.execute(select(BlockRecord.__table__.c.number,  # type: ignore[attr-defined]
+                                   BlockRecord.__table__.c.timestamp)).all()  # type: ignore[attr-defined]
+    as_of = int(checkpoint) if checkpoint is not None else int(max(
+        [int(f["block_number"].max()) for f in frames.values() if "block_number" in f and len(f)] or [0]))
+    mirror = Mirror(frames, as_of)
+    mirror.anchors = _anchors(frames, kept)
+    return mirror
+
+
+def _anchors(frames: dict[str, pd.DataFrame], kept: list) -> tuple[np.ndarray, np.ndarray]:
+    points: dict[int, int] = {int(n): int(t) for n, t in kept}
+    moves, payables = frames.get("moves"), frames["payables"]
+    if moves is not None and len(moves) and len(payables):
+        issues = moves[moves["kind"] == MOVE_ISSUE].groupby("slot")["block_number"].min()
+        joined = payables.set_index("slot")["issued_at"].reindex(issues.index).dropna()
+        for slot, t in joined.items():
+            points.setdefault(int(issues[slot]), int(t))
+    if not points:
+        return np.zeros(0), np.zeros(0)
+    xs = np.array(sorted(points), dtype=float)
+    ts = np.maximum.accumulate(np.array([points[int(x)] for x in xs], dtype=float))
+    return xs, ts
+
+
+def lenders(mirror: Mirror) -> list[str]:
+    return sorted(set(mirror.roles.loc[mirror.roles["role_name"] == "LENDER", "account"]))
+
+
+def has_role(engine: Engine, account: str, role_names: tuple[str, ...]) -> bool:
+    table = RoleMember.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        found = conn.execute(select(table.c.role_name).where(table.c.account == account,
+                                                             table.c.role_name.in_(role_names))).first()
+    return found is not None
+
+
+def load_profiles(engine: Engine) -> pd.DataFrame:
+    """The current profile of each firm (its newest submission)."""
+    table = FirmProfile.__table__  # type: ignore[attr-defined]
+    with engine.connect() as conn:
+        rows = conn.execute(select(table).order_by(table.c.profile_id)).mappings().all()
+    frame = pd.DataFrame([dict(r) for r in rows])
+    if frame.empty:
+        return pd.DataFrame(columns=[c.name for c in table.c])
+    return frame.drop_duplicates("address", keep="last").reset_index(drop=True)
+
+
+def firms(mirror: Mirror) -> list[str]:
+    """Every trading firm (an invoice party, a payable debtor or a holder)."""
+    names: set[str] = set(mirror.invoices["seller"]) | set(mirror.invoices["buyer"]) | set(mirror.payables["debtor"])
+    names |= set(mirror.orgs["address"])
+    roles = mirror.roles
+    lenders = set(roles.loc[roles["role_name"] == "LENDER", "account"])
+    others = set(roles.loc[roles["role_name"].isin(NON_FIRM_ROLES), "account"])
+    return sorted(names - lenders - others)
