@@ -24,6 +24,7 @@ from ledger.chain import Chain
 from ledger.client import Ledger
 from ledger.deployment import deploy_system
 from ledger.roles import Role
+from zk import pyverify
 from zk.keys import manifest
 from zk.onchain import CreditContracts
 from zk.policy import CreditPolicy
@@ -107,6 +108,9 @@ def measure() -> dict:
             t_verify, ok = timed(lambda: worker.verify(first), runs=20)
             assert ok
             figures["verify_worker_ms"] = ms(t_verify)
+            t_python, ok = timed(lambda: pyverify.verify(first), runs=3)
+            assert ok
+            figures["verify_py_ecc_ms"] = ms(t_python)  # reported, no goal
             t_chain, ok = timed(lambda: credit.verify_on_chain(first), runs=5)
             assert ok
             figures["verify_eth_call_ms"] = ms(t_chain)
