@@ -29,6 +29,9 @@ ACCESS: tuple[Rule, ...] = (
     Rule("GET", "/auth/me", note="the caller's membership and roles"),
     Rule("POST", "/tx/build", note="an unsigned transaction of the caller's own action"),
     Rule("POST", "/tx/send", note="relay the caller's own signed transaction to our contracts"),
+    Rule("GET", "/holdings", note="a firm's claims: its own; auditors and regulators: anyone's"),
+    Rule("GET", "/payables/{slot}", note="a payable and how its value spread: its debtor, its holders, "
+         "auditors and regulators"),
 )
 
 _BY_ROUTE = {(rule.method, rule.path): rule for rule in ACCESS}

@@ -13,6 +13,7 @@ class Settings:
     rpc_url: str
     manifest: Path
     secret: bytes  # HMAC key of session tokens; random per process unless SCF_API_SECRET is set
+    db_url: str = "sqlite:///.data/index.db"  # the indexer's SQL mirror
     domain: str = "localhost"  # the EIP-4361 domain members sign in to
     token_ttl: int = 15 * 60
     nonce_ttl: int = 5 * 60
@@ -25,5 +26,6 @@ class Settings:
             rpc_url=os.environ.get("SCF_RPC_URL", "http://127.0.0.1:8545"),
             manifest=Path(os.environ.get("SCF_MANIFEST", ".data/deployments.json")),
             secret=secret.encode() if secret else secrets.token_bytes(32),
+            db_url=os.environ.get("SCF_DB_URL", "sqlite:///.data/index.db"),
             domain=os.environ.get("SCF_API_DOMAIN", "localhost"),
         )

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlmodel import Session
 
 from api.access import rule_for
 from api.auth import NonceStore, read_token
@@ -28,10 +30,20 @@ def get_nonces(request: Request) -> NonceStore:
     return request.app.state.nonces
 
 
+def get_session(request: Request) -> Iterator[Session]:
+    """A read session on the indexer's SQL mirror."""
+    with Session(request.app.state.engine) as session:
+        yield session
+
+
 SettingsDep = Annotated[Settings, Depends(get_settings)]
+SessionDep = Annotated[Session, Depends(get_session)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 NoncesDep = Annotated[NonceStore, Depends(get_nonces)]
 _bearer = HTTPBearer(auto_error=False)
+
+
+OVERSEERS = frozenset({Role.REGULATOR, Role.AUDITOR})  # may read every firm's records
 
 
 @dataclass(frozen=True)
@@ -40,6 +52,15 @@ class Caller:
 
     address: str
     roles: frozenset[Role]
+
+    def may_see(self, *addresses: str) -> bool:
+        """Whether the caller may read records of a firm among ``addresses``: its own, or any as an overseer."""
+        return bool(self.roles & OVERSEERS) or self.address.lower() in {a.lower() for a in addresses}
+
+    def require_sight(self, *addresses: str, what: str) -> None:
+        if not self.may_see(*addresses):
+            raise ApiError(403, "OtherFirmsData", f"{what} belongs to other firms; only they, auditors and "
+                           "regulators may read it")
 
 
 def authorize(

@@ -7,7 +7,8 @@ from fastapi import FastAPI
 from api import errors
 from api.auth import NonceStore
 from api.config import Settings
-from api.routes import auth, health, tx
+from api.routes import auth, health, holdings, tx
+from indexer.db import make_engine
 from ledger.chain import Chain
 from ledger.client import Ledger
 from ledger.deployment import load_manifest
@@ -29,8 +30,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.state.settings = settings
     app.state.ledger = ledger
     app.state.nonces = NonceStore(settings.nonce_ttl)
+    app.state.engine = make_engine(settings.db_url)
     errors.install(app)
     errors.limit_body_size(app, settings.max_body_bytes)
-    for router in (health.router, auth.router, tx.router):
+    for router in (health.router, auth.router, tx.router, holdings.router):
         app.include_router(router)
     return app

@@ -15,9 +15,9 @@ from api.main import create_app
 
 
 @pytest.fixture
-def settings(anvil) -> Settings:
+def settings(anvil, tmp_path) -> Settings:
     return Settings(rpc_url=anvil.url, manifest=Path("unused.json"), secret=b"test-secret-0123456789abcdef0123",
-                    max_body_bytes=64 * 1024)
+                    max_body_bytes=64 * 1024, db_url=f"sqlite:///{tmp_path}/mirror.db")
 
 
 @pytest.fixture
