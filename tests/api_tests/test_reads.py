@@ -16,13 +16,14 @@ def tree(client, ledger, actors, settings):
     t2, _ = ledger.as_member(actors.supplier).split(token, actors.supplier2.address, 300 * ONE)
     t3, _ = ledger.as_member(actors.supplier2).split(t2, actors.supplier3.address, 100 * ONE)
     own, _ = ledger.as_member(actors.supplier).split(token, actors.supplier.address, 50 * ONE)
-    indexer = Indexer(settings.rpc_url, settings.db_url, ledger.deployment, confirmations=0, engine=client.app.state.engine)
+    engine = client.app.state.engine
+    indexer = Indexer(settings.rpc_url, settings.db_url, ledger.deployment, confirmations=0, engine=engine)
     indexer.sync()
     return slot, token, t2, t3, own
 
 
 def test_a_firm_reads_its_own_holdings_only(client, actors, tree):
-    slot, token, _, _, own = tree
+    _, token, _, _, own = tree
     headers = sign_in(client, actors.supplier)
     page = client.get("/holdings", headers=headers).json()
     assert [(h["token_id"], h["value"]) for h in page["items"]] == [(token, str(650 * ONE)), (own, str(50 * ONE))]
