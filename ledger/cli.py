@@ -120,6 +120,22 @@ def chain_up(
             console.print("stopping anvil")
 
 
+@app.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Port.")] = 8000,
+) -> None:
+    """Serve the HTTP API (settings from SCF_RPC_URL, SCF_MANIFEST, SCF_DB_URL, SCF_API_DOMAIN)."""
+    import uvicorn
+
+    from api.main import create_app
+
+    with _errors():
+        app_ = create_app()
+    console.print(f"API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
+    uvicorn.run(app_, host=host, port=port, log_level="warning")
+
+
 def _register_business_commands() -> None:
     from indexer import cli as indexer_cli
     from ledger.commands import claims, invoices, members

@@ -51,3 +51,36 @@ def test_unreachable_endpoint_is_one_line_error(tmp_path, monkeypatch):
     assert result.exit_code == 1
     assert "cannot reach JSON-RPC endpoint" in result.output
     assert oct(keystore.stat().st_mode & 0o777) == "0o600"
+
+
+def test_serve_answers_health_and_ready(anvil, chain, deployed, tmp_path):
+    """`scf serve` over the session deployment: a real HTTP server on loopback."""
+    import os
+    import subprocess
+    import sys
+    import time
+
+    import requests
+
+    from ledger.anvil import free_port
+    from ledger.deployment import save_manifest
+
+    save_manifest(tmp_path / "deployments.json", deployed.deployment)
+    port = free_port()
+    env = {**os.environ, "SCF_RPC_URL": anvil.url, "SCF_MANIFEST": str(tmp_path / "deployments.json"),
+           "SCF_DB_URL": f"sqlite:///{tmp_path}/index.db"}
+    server = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve", "--port", str(port)], env=env,
+                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        for _ in range(100):
+            try:
+                ready = requests.get(f"http://127.0.0.1:{port}/ready", timeout=1)
+                break
+            except requests.ConnectionError:
+                time.sleep(0.1)
+        assert ready.status_code == 200 and ready.json()["chain_id"] == chain.chain_id
+        assert requests.get(f"http://127.0.0.1:{port}/health", timeout=1).json() == {"status": "ok"}
+        assert requests.get(f"http://127.0.0.1:{port}/auth/me", timeout=1).status_code == 401
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
