@@ -23,7 +23,8 @@ from sqlalchemy import Engine, select, update
 
 from risk import data
 from risk.catalogue import CATALOGUE, subject
-from risk.models import RiskAlert, create_tables
+from risk.models import RiskAlert
+from risk.models import upgrade as upgrade_risk_tables
 
 SLOT_BASE = 10**9
 
@@ -366,7 +367,7 @@ def run_rules(mirror: data.Mirror, rules: tuple[str, ...] | None = None) -> list
 
 def store_alerts(engine: Engine, alerts: list[Alert]) -> dict[str, int]:
     """Upsert ``alerts``; withdraw the active stored alerts not among them. Returns counts."""
-    create_tables(engine)
+    upgrade_risk_tables(engine)
     table = RiskAlert.__table__  # type: ignore[attr-defined]
     counts = {"new": 0, "changed": 0, "unchanged": 0, "withdrawn": 0}
     with engine.begin() as conn:

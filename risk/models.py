@@ -1,7 +1,9 @@
-"""Risk tables, in the same database as the SQL mirror (created by :func:`create_tables`; an Alembic
-migration for them is still to be written)."""
+"""Risk tables, in the same database as the SQL mirror, migrated by their own Alembic chain
+(:func:`upgrade`)."""
 
 from __future__ import annotations
+
+from pathlib import Path
 
 from sqlalchemy import JSON, Column, Engine, Text
 from sqlmodel import Field, SQLModel
@@ -66,7 +68,17 @@ class CreditScore(SQLModel, table=True):
 
 
 RISK_TABLES = (FirmProfile, RiskAlert, CreditScore)
+MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def create_tables(engine: Engine) -> None:
-    SQLModel.metadata.create_all(engine, tables=[m.__table__ for m in RISK_TABLES])  # type: ignore[attr-defined]
+def upgrade(engine: Engine) -> None:
+    """Bring the risk tables in ``engine``'s database to the latest migration (risk/migrations,
+    version table ``risk_alembic_version``, independent of the mirror's own migrations)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")

@@ -11,7 +11,8 @@ from sqlalchemy import Engine
 from sqlmodel import Session
 
 from risk import data
-from risk.models import FirmProfile, create_tables
+from risk.models import FirmProfile
+from risk.models import upgrade as upgrade_risk_tables
 
 SUBMITTER_ROLES = ("CREDIT_BUREAU", "REGULATOR")
 TAX_GRADES = ("A", "B", "C", "D", "M")
@@ -36,7 +37,7 @@ def submit_profile(engine: Engine, *, submitted_by: str, submitted_at: int, sour
         raise ProfileError(f"tax grade must be one of {TAX_GRADES}")
     if not facts.get("address"):
         raise ProfileError("a profile needs the firm's address")
-    create_tables(engine)
+    upgrade_risk_tables(engine)
     profile = FirmProfile(submitted_by=submitted_by, submitted_at=submitted_at, source=source,
                           document_hash=document_hash(document), **facts)
     with Session(engine) as session:

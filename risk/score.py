@@ -18,7 +18,8 @@ import pandas as pd
 from sqlalchemy import Engine, insert, select
 
 from risk import data
-from risk.models import CreditScore, RiskAlert, create_tables
+from risk.models import CreditScore, RiskAlert
+from risk.models import upgrade as upgrade_risk_tables
 
 MODEL_VERSION = "scf-score-1.0"
 DAY = 86400
@@ -300,7 +301,7 @@ def credit_lines(score: pd.Series, m: data.Mirror, as_of: int | None = None) -> 
 
 
 def store_scores(engine: Engine, model: Model, scored: Scored, as_of_block: int) -> int:
-    create_tables(engine)
+    upgrade_risk_tables(engine)
     rows = []
     for firm, r in scored.frame.iterrows():
         pts = scored.points.loc[firm]

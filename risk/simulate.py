@@ -682,11 +682,12 @@ def write_bulk(economy: Economy, engine: Any, *, chunk: int = 20_000) -> dict[st
 
     from indexer import models
     from indexer.db import upgrade
-    from risk.models import FirmProfile, create_tables
+    from risk.models import FirmProfile
+    from risk.models import upgrade as upgrade_risk_tables
     from risk.profiles import document_hash
 
     upgrade(engine)
-    create_tables(engine)
+    upgrade_risk_tables(engine)
     written = {}
     with engine.begin() as conn:
         for key, name in _TABLES.items():
