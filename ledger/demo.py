@@ -66,7 +66,7 @@ def _index(ledger: Ledger, rpc_url: str, data_dir: Path, console: Console) -> No
 
 def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
     keys = dev_accounts(10)
-    admin, registrar, core, tier1, tier2, tier3, lender, regulator, lender2 = keys[:9]
+    admin, registrar, core, tier1, tier2, tier3, lender, regulator, lender2, bureau = keys
     consortium_key = os.environ.get("SCF_CONSORTIUM_KEY", "local-demo-consortium-key!").encode()
     step = _stepper(console)
 
@@ -82,9 +82,10 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
     kyc = ledger.as_registrar(registrar)
     until = int(time.time()) + 365 * DAY
     names = {core: "Core Motors", tier1: "Tier-1 Parts", tier2: "Tier-2 Castings", tier3: "Tier-3 Metals",
-             lender: "Harbor Bank", lender2: "River Bank", regulator: "Supervisor"}
+             lender: "Harbor Bank", lender2: "River Bank", regulator: "Supervisor", bureau: "Credit Bureau"}
     roles = {core: [Role.CORE_ENTERPRISE], tier1: [Role.SUPPLIER], tier2: [Role.SUPPLIER], tier3: [Role.SUPPLIER],
-             lender: [Role.LENDER], lender2: [Role.LENDER], regulator: [Role.REGULATOR]}
+             lender: [Role.LENDER], lender2: [Role.LENDER], regulator: [Role.REGULATOR],
+             bureau: [Role.CREDIT_BUREAU]}
     for account, name in names.items():
         step(f"admit {name} as {', '.join(r.name for r in roles[account])}",
              lambda a=account, n=name: kyc.admit(a.address, n, roles[a], until))
@@ -136,6 +137,8 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
                   expiry=expiry, nonce=1)
     step("Tier-1 approves the financing desk on its claims",
          lambda: supplier.set_approval_for_all(desk.contract.address, True))
+    _credit_gate(ledger, chain, desk, console, step, admin=admin, bureau=bureau, lender=lender, firm=tier1,
+                 offer=offer, token=token)
     financed = step("Tier-1 takes Harbor Bank's signed offer: discount 400,000 at 6% a year (DvP)",
                     lambda: desk.take_offer(tier1, offer, token, desk.sign(lender, offer)))
     discount = financed.event("Financed")
@@ -188,6 +191,43 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
     console.print(f"payable {slot}: face {payable.face_value / UNIT:,.2f}, "
                   f"redeemed {payable.redeemed_value / UNIT:,.2f}, invoices {statuses}")
     return ledger
+
+
+def _credit_gate(ledger: Ledger, chain: Chain, desk: FinancingDesk, console: Console, step: Callable, *, admin,
+                 bureau, lender, firm, offer: Offer, token: int) -> None:
+    """Harbor Bank finances only firms that prove, from a bureau's registered credit report and without
+    revealing it, that their score is at least 700 with no court judgments (Groth16 through CreditGate)."""
+    from zk.onchain import CreditContracts
+    from zk.policy import CreditPolicy
+    from zk.prover import ZkWorker, day_number, prove_credit
+    from zk.report import CreditReport
+    from zk.schema import FIELDS, TaxGrade
+
+    credit = step("deploy CreditRegistry, CreditGate and the Groth16 verifier", lambda: CreditContracts.deploy(
+        chain, admin, ledger.participants.address, desk.contract.address))
+    now = int(chain.w3.eth.get_block("latest")["timestamp"])
+    day = day_number(now)
+    fields = {f.name: 1 for f in FIELDS}
+    fields.update(credit_score=780, court_judgments=0, tax_grade=int(TaxGrade.A),
+                  annual_revenue_cents=12_500_000_00, report_day=day - 3, subject_address=int(firm.address, 16))
+    report = CreditReport.issue(fields)
+    step("Credit Bureau registers Tier-1's report (only its Poseidon root goes on-chain)", lambda: credit.register(
+        bureau, report.root, firm.address, report.document_hash(), now + 180 * DAY))
+    policy = CreditPolicy(min_score=700, max_judgments=0, tax_mask=CreditPolicy.mask(TaxGrade.A, TaxGrade.B),
+                          revenue_lo=1_000_000_00, revenue_hi=100_000_000_00, max_age_days=90)
+    step("Harbor Bank registers its policy and makes the desk ask CreditGate first", lambda: (
+        credit.set_policy(lender, policy.hash), desk.set_policy(lender, credit.gate.address)))
+    refused = _refused(lambda: desk.take_offer(firm, offer, token, desk.sign(lender, offer)))
+    console.print(f"    Tier-1 tries to take the offer without a proof: refused: {refused}")
+    nonce = credit.issue_nonce(lender)
+    with ZkWorker() as worker:
+        started = time.perf_counter()
+        proof = prove_credit(worker, report, policy, today=day, lender=lender.address, nonce=nonce)
+        seconds = time.perf_counter() - started
+    console.print(f"    Tier-1 proves score >= 700, no judgments, tax grade A/B, revenue in range, report <= 90 days "
+                  f"old, revealing none of it (Groth16, {seconds:.1f} s)")
+    step("Harbor Bank submits the proof: CreditGate verifies it on-chain and records a single-use pass",
+         lambda: credit.submit_proof(lender, firm.address, proof))
 
 
 def _repay(ledger: Ledger, desk: FinancingDesk, borrower, loan_id: int):

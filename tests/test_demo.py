@@ -14,6 +14,8 @@ def test_demo_runs_the_whole_flow_and_mirrors_it(tmp_path):
     run_demo(tmp_path, console)  # its anvil is gone afterwards; the text and the mirror remain
     text = console.export_text()
     assert "refused: InvoiceAlreadyRegistered" in text and "refused: ReceivableValueLocked" in text
+    assert "without a proof: refused: FinancingPolicyRejected" in text  # the credit gate, then the proof
+    assert "CreditGate verifies it on-chain" in text
     assert "redeemed 1,000,000.00, invoices ['SETTLED', 'SETTLED']" in text
     with sqlite3.connect(tmp_path / "index.db") as db:
         counts = {t: db.execute(f"SELECT count(*) FROM {t}").fetchone()[0]
