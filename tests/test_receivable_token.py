@@ -572,10 +572,9 @@ def test_privileged_table_covers_regulator_and_system_functions(ledger, actors):
 def test_privileged_functions_refuse_unauthorized_callers(ledger, actors, caller):
     _, token = issue_claim(ledger, actors, 100 * ONE)
     account = getattr(actors, caller)
-    for signature, (call, role) in _privileged_calls(ledger, token, actors.lender.address).items():
+    for call, role in _privileged_calls(ledger, token, actors.lender.address).values():
         with expect_revert("ReceivableUnauthorizedAccount", account=account.address, role=role_hex(role)):
             ledger.execute(account, call)
-        assert signature  # the table entry was exercised
 
 
 def test_regulator_freeze_events_and_limits(ledger, actors):
