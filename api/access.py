@@ -30,6 +30,19 @@ ACCESS: tuple[Rule, ...] = (
     Rule("POST", "/tx/build", note="an unsigned transaction of the caller's own action"),
     Rule("POST", "/tx/send", note="relay the caller's own signed transaction to our contracts"),
     Rule("GET", "/holdings", note="a firm's claims: its own; auditors and regulators: anyone's"),
+    Rule("GET", "/metrics", public=True, note="Prometheus metrics; labels are method, route template and status "
+         "only (no addresses, slots or fingerprints), so no firm's data; a scraper has no SIWE session"),
+    Rule("GET", "/organizations", note="consortium members and their roles"),
+    Rule("GET", "/invoices", note="invoices a firm sells or buys: its own; auditors and regulators: anyone's"),
+    Rule("GET", "/invoices/{fingerprint}", note="an invoice: its seller and buyer, auditors and regulators"),
+    Rule("GET", "/financings", note="financings a firm gave (lender) or got (holder); auditors and regulators: all"),
+    Rule("GET", "/payables", roles=frozenset({Role.CORE_ENTERPRISE, Role.AUDITOR, Role.REGULATOR}),
+         note="a core enterprise's payables as debtor; auditors and regulators: all"),
+    Rule("GET", "/payables/{slot}/settlement", note="deposits, redemptions, write-offs and marks of a payable: its "
+         "debtor, its holders, auditors and regulators"),
+    Rule("GET", "/evidence/batches", note="anchored evidence batches (roots only, no contents)"),
+    Rule("GET", "/scores/{address}", note="a firm's latest credit score: the firm, lenders, auditors, regulators"),
+    Rule("GET", "/alerts", note="fraud alerts: regulators all; a firm those naming it"),
     Rule("GET", "/payables/{slot}", note="a payable and how its value spread: its debtor, its holders, "
          "auditors and regulators"),
 )

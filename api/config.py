@@ -18,6 +18,10 @@ class Settings:
     token_ttl: int = 15 * 60
     nonce_ttl: int = 5 * 60
     max_body_bytes: int = 1 << 20
+    audit_db_url: str | None = None  # where api_audit goes (default: the mirror's database)
+    audit_batch_rows: int = 200  # the audit writer flushes at this many rows ...
+    audit_flush_seconds: float = 0.5  # ... or when its oldest row has waited this long
+    audit_queue_rows: int = 10_000  # requests wait (never drop their row) when this many are queued
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -28,4 +32,5 @@ class Settings:
             secret=secret.encode() if secret else secrets.token_bytes(32),
             db_url=os.environ.get("SCF_DB_URL", "sqlite:///.data/index.db"),
             domain=os.environ.get("SCF_API_DOMAIN", "localhost"),
+            audit_db_url=os.environ.get("SCF_AUDIT_DB_URL") or None,
         )

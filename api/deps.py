@@ -14,6 +14,7 @@ from api.access import rule_for
 from api.auth import NonceStore, read_token
 from api.config import Settings
 from api.errors import ApiError
+from api.observe import CALLER_KEY
 from ledger.client import Ledger
 from ledger.roles import Role
 
@@ -53,6 +54,10 @@ class Caller:
     address: str
     roles: frozenset[Role]
 
+    @property
+    def overseer(self) -> bool:
+        return bool(self.roles & OVERSEERS)
+
     def may_see(self, *addresses: str) -> bool:
         """Whether the caller may read records of a firm among ``addresses``: its own, or any as an overseer."""
         return bool(self.roles & OVERSEERS) or self.address.lower() in {a.lower() for a in addresses}
@@ -61,6 +66,14 @@ class Caller:
         if not self.may_see(*addresses):
             raise ApiError(403, "OtherFirmsData", f"{what} belongs to other firms; only they, auditors and "
                            "regulators may read it")
+
+    def scope_to(self, party: str | None, *, what: str) -> str | None:
+        """The firm a listing is about: ``party`` if the caller may see it (403 if not); by default the
+        caller itself, or everyone (None) for an overseer."""
+        if party is None:
+            return None if self.overseer else self.address
+        self.require_sight(party, what=f"{what} of {party}")
+        return party
 
 
 def authorize(
@@ -79,6 +92,7 @@ def authorize(
     if credentials is None:
         raise ApiError(401, "NotSignedIn", "sign in with Ethereum (GET /auth/nonce, POST /auth/login) first")
     session = read_token(credentials.credentials, settings.secret)
+    request.scope[CALLER_KEY] = session.address  # for the audit log, denials included
     member = ledger.member(session.address)
     if not member.is_member:
         raise ApiError(403, "NotAMember", f"{session.address} is not a current member of the consortium")

@@ -102,3 +102,14 @@ def _jsonable(value: Any) -> Any:
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)
+
+
+def install_mirror_errors(app: FastAPI) -> None:
+    """A mirror that is missing tables (not yet migrated or indexed) or unreachable is a 503, not a 500."""
+    from sqlalchemy.exc import OperationalError, ProgrammingError
+
+    @app.exception_handler(OperationalError)
+    @app.exception_handler(ProgrammingError)
+    async def mirror_unavailable(_: Request, exc: Exception) -> JSONResponse:
+        return _body(503, "MirrorUnavailable", "the SQL mirror cannot answer yet (not indexed, or unreachable): "
+                     f"{type(exc).__name__}")

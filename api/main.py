@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
 from fastapi import FastAPI
 
 from api import errors
+from api.audit import AuditWriter
 from api.auth import NonceStore
 from api.config import Settings
-from api.routes import auth, health, holdings, tx
+from api.observe import Metrics, ObserveMiddleware
+from api.routes import auth, health, holdings, metrics, records, risk, tx
 from indexer.db import make_engine
 from ledger.chain import Chain
 from ledger.client import Ledger
@@ -21,18 +26,34 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     if ledger is None:
         chain = Chain(settings.rpc_url)
         ledger = Ledger(chain, load_manifest(settings.manifest, chain.chain_id))
+    engine = make_engine(settings.db_url)
+    audit_engine = make_engine(settings.audit_db_url) if settings.audit_db_url else engine
+    audit = AuditWriter(audit_engine, batch_size=settings.audit_batch_rows,
+                        flush_seconds=settings.audit_flush_seconds, max_queue=settings.audit_queue_rows)
+
+    @asynccontextmanager
+    async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        yield
+        audit.close()  # flush every queued audit row before the process ends
+
     app = FastAPI(
+        lifespan=lifespan,
         title="scf-ledger API",
         version="0.1.0",
         description="Supply-chain finance on a consortium chain: relay of members' own signed transactions, "
-        "sign-in with Ethereum, and reads of the ledger.",
+        "sign-in with Ethereum, reads of the ledger's SQL mirror and risk tables, an audit log and metrics.",
     )
     app.state.settings = settings
     app.state.ledger = ledger
     app.state.nonces = NonceStore(settings.nonce_ttl)
-    app.state.engine = make_engine(settings.db_url)
+    app.state.engine = engine
+    app.state.audit = audit
+    app.state.metrics = Metrics()
     errors.install(app)
+    errors.install_mirror_errors(app)
     errors.limit_body_size(app, settings.max_body_bytes)
-    for router in (health.router, auth.router, tx.router, holdings.router):
+    app.add_middleware(ObserveMiddleware, audit=audit, metrics=app.state.metrics)  # outermost: sees every response
+    for router in (health.router, metrics.router, auth.router, tx.router, holdings.router, records.router,
+                   risk.router):
         app.include_router(router)
     return app

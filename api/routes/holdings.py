@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 from pydantic import BaseModel
 from sqlmodel import SQLModel, col, func, select
 
@@ -72,10 +72,10 @@ def holdings(
     caller: CurrentMember,
     session: SessionDep,
     owner: Annotated[Address | None, Query(description="Whose claims (default: yours).")] = None,
-    slot: int | None = None,
+    slot: Annotated[int | None, Query(ge=0, le=2**63 - 1)] = None,
     include_burned: bool = False,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
-    offset: Annotated[int, Query(ge=0)] = 0,
+    offset: Annotated[int, Query(ge=0, le=2**62)] = 0,
 ) -> HoldingPage:
     """Claim tokens of a firm, newest payable first."""
     owner = owner or caller.address
@@ -91,7 +91,8 @@ def holdings(
 
 
 @router.get("/payables/{slot}", responses={**DENIED, 404: {"model": ErrorBody}})
-def payable_tree(caller: CurrentMember, session: SessionDep, slot: int) -> PayableTree:
+def payable_tree(caller: CurrentMember, session: SessionDep,
+                 slot: Annotated[int, Path(ge=0, le=2**63 - 1)]) -> PayableTree:
     """A payable and every token of it with the token it split from: who holds its value, tier by tier."""
     payable = session.get(Payable, slot)
     if payable is None:

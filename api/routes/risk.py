@@ -1,0 +1,93 @@
+"""Risk reads: a firm's latest credit score and the fraud alerts (tables written by ``risk``)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Query
+from pydantic import BaseModel
+from sqlalchemy import Text, cast
+from sqlmodel import col, func, select
+
+from api.deps import CurrentMember, SessionDep
+from api.errors import ApiError
+from api.routes.pages import DENIED, NOT_FOUND, Page, Paging, fetch
+from api.types import Address
+from ledger.roles import Role
+from risk.models import CreditScore, RiskAlert
+
+router = APIRouter(tags=["risk"])
+
+SCORE_READERS = frozenset({Role.LENDER, Role.AUDITOR, Role.REGULATOR})  # besides the firm itself
+
+
+class Score(BaseModel):
+    address: str
+    score: int
+    model_version: str
+    as_of_block: int
+    base_score: int
+    addons: dict[str, float]
+    dimension_points: dict[str, float]  # points per dimension (sum of its features' points)
+    reason_codes: list[str]
+    warning: str  # none | blue | yellow | red
+    credit_line: str
+
+
+@router.get("/scores/{address}", responses={**DENIED, **NOT_FOUND})
+def score(
+    caller: CurrentMember, session: SessionDep,
+    address: Annotated[Address, Path(description="the scored firm")],
+) -> Score:
+    """The latest credit score of a firm: for the firm itself, lenders, auditors and regulators."""
+    if caller.address.lower() != address.lower() and not caller.roles & SCORE_READERS:
+        raise ApiError(403, "OtherFirmsData", f"the score of {address} is for that firm, lenders, auditors and "
+                       "regulators only")
+    row = session.exec(select(CreditScore).where(func.lower(CreditScore.address) == address.lower())
+                       .order_by(col(CreditScore.as_of_block).desc(), col(CreditScore.score_id).desc())).first()
+    if row is None:
+        raise ApiError(404, "NoScore", f"{address} has not been scored yet")
+    return Score(address=row.address, score=row.score, model_version=row.model_version, as_of_block=row.as_of_block,
+                 base_score=row.base_score, addons={k: float(v) for k, v in row.addons.items()},
+                 dimension_points={k: float(v) for k, v in row.dimension_points.items()},
+                 reason_codes=list(row.reason_codes), warning=row.warning, credit_line=str(row.credit_line))
+
+
+class Alert(BaseModel):
+    alert_id: str
+    rule: str
+    subject: str
+    severity: str
+    firms: list[str]
+    reasons: list[str]
+    evidence: list[dict[str, Any]]
+    source_block: int
+    status: str  # active | withdrawn
+
+
+@router.get("/alerts", responses=DENIED)
+def alerts(
+    caller: CurrentMember, session: SessionDep, paging: Paging,
+    rule: Annotated[str | None, Query(max_length=64, description="only this rule's alerts")] = None,
+    firm: Annotated[Address | None, Query(description="alerts naming this firm (default: yours; regulators: "
+                                                       "all)")] = None,
+    status: Annotated[str | None, Query(pattern="^(active|withdrawn)$")] = "active",
+) -> Page[Alert]:
+    """Fraud alerts: a regulator reads all of them, any other firm the alerts naming it."""
+    regulator = Role.REGULATOR in caller.roles
+    if firm is None and not regulator:
+        firm = caller.address
+    elif firm is not None and not regulator and firm.lower() != caller.address.lower():
+        raise ApiError(403, "OtherFirmsData", f"alerts about {firm} are for that firm and regulators only")
+    query = select(RiskAlert)
+    if firm is not None:  # firms is a JSON list of addresses
+        query = query.where(func.lower(cast(RiskAlert.firms, Text)).contains(f'"{firm.lower()}"'))
+    if rule is not None:
+        query = query.where(RiskAlert.rule == rule)
+    if status is not None:
+        query = query.where(RiskAlert.status == status)
+    rows, total = fetch(session, query, paging, col(RiskAlert.source_block).desc(), col(RiskAlert.alert_id))
+    items = [Alert(alert_id=r.alert_id, rule=r.rule, subject=r.subject, severity=r.severity, firms=list(r.firms),
+                   reasons=list(r.reasons), evidence=list(r.evidence), source_block=r.source_block, status=r.status)
+             for r in rows]
+    return Page(items=items, total=total, limit=paging.limit, offset=paging.offset)
