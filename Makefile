@@ -45,8 +45,10 @@ node_modules/.setup-stamp: package.json package-lock.json
 	touch $@
 
 # Bench-only npm packages (reference implementations we measure against).
+# `npm install`, not `npm ci`: npm 11 leaves rollup's optional platform packages (pulled in by
+# ponder) out of a freshly written lock file and then refuses `npm ci`; install keeps the lock as is.
 bench/node_modules/.setup-stamp: bench/package.json bench/package-lock.json
-	npm ci --prefix bench --no-audit --no-fund
+	npm install --prefix bench --no-audit --no-fund
 	touch $@
 
 # circom2, snarkjs, circomlib(js) for the credit-proof circuits and the prover worker.
