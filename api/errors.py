@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -48,7 +49,7 @@ def install(app: FastAPI) -> None:
     @app.exception_handler(ContractRevertError)
     async def reverted(_: Request, exc: ContractRevertError) -> JSONResponse:
         status = 403 if isinstance(exc, AccessDeniedError) else 409
-        return _body(status, exc.name, str(exc), {k: _jsonable(v) for k, v in exc.fields.items()})
+        return _body(status, exc.name, str(exc), {k: jsonable(v) for k, v in exc.fields.items()})
 
     @app.exception_handler(ChainConnectionError)
     async def unreachable(_: Request, exc: ChainConnectionError) -> JSONResponse:
@@ -67,7 +68,7 @@ def install(app: FastAPI) -> None:
         first = exc.errors()[0] if exc.errors() else {}
         where = ".".join(str(p) for p in first.get("loc", ()))
         return _body(422, "InvalidRequest", f"{where}: {first.get('msg', 'invalid request')}",
-                     {"errors": [{k: _jsonable(v) for k, v in e.items() if k != "ctx"} for e in exc.errors()]})
+                     {"errors": [{k: jsonable(v) for k, v in e.items() if k != "ctx"} for e in exc.errors()]})
 
     @app.exception_handler(StarletteHTTPException)
     async def http_error(_: Request, exc: StarletteHTTPException) -> JSONResponse:
@@ -92,13 +93,17 @@ def limit_body_size(app: FastAPI, max_bytes: int) -> None:
         return await call_next(request)
 
 
-def _jsonable(value: Any) -> Any:
+def jsonable(value: Any) -> Any:
+    """A JSON-safe copy: bytes as 0x-hex, integers beyond 2^53 as strings (JavaScript loses them),
+    mappings and sequences converted throughout, anything else unknown as its text."""
     if isinstance(value, bytes):
         return "0x" + value.hex()
-    if isinstance(value, int) and abs(value) > 2**53:
+    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
         return str(value)
+    if isinstance(value, Mapping):
+        return {k: jsonable(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
+        return [jsonable(v) for v in value]
     if isinstance(value, str | int | float | bool) or value is None:
         return value
     return str(value)

@@ -13,7 +13,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import Connection, Engine, delete, insert, select, update
-from web3 import Web3
 
 from indexer.db import make_engine, upgrade
 from indexer.handlers import Context, HandlerRegistry
@@ -96,7 +95,7 @@ class Indexer:
         self.poll_interval = poll_interval
         self.registry = registry
         contracts = {c.address: name for name, c in deployment.contracts.items()}
-        self.decoder = decoder or EventDecoder(Web3(), contracts)
+        self.decoder = decoder or EventDecoder(contracts)
         self.addresses = self.decoder.addresses
         self.topics = self.decoder.topics
         self.events_applied = 0

@@ -2,21 +2,14 @@
 
 from __future__ import annotations
 
-import os
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Annotated
 
 import typer
-from rich.console import Console
-from rich.markup import escape
 
-from ledger.errors import LedgerError
+from ledger.commands.common import console, errors, password
 
 app = typer.Typer(no_args_is_help=True, help="scf-ledger: supply-chain finance on an EVM chain.")
-console = Console()
-err_console = Console(stderr=True, soft_wrap=True)
 DataDir = Annotated[Path, typer.Option(help="Where manifests and local databases live.")]
 
 
@@ -33,7 +26,7 @@ def demo(
     """Run the scripted supply-chain scenario on a local anvil (or --rpc) and print each step."""
     from ledger.demo import run_demo
 
-    with _errors():
+    with errors():
         run_demo(data_dir, console, rpc)
 
 
@@ -41,20 +34,13 @@ key_app = typer.Typer(no_args_is_help=True, help="Encrypted keystores.")
 app.add_typer(key_app, name="key")
 
 
-def _password(confirm: bool = False) -> str:
-    from ledger.keys import PASSWORD_ENV
-
-    return os.environ.get(PASSWORD_ENV) or typer.prompt("keystore password", hide_input=True,
-                                                        confirmation_prompt=confirm)
-
-
 @key_app.command("new")
 def key_new(path: Annotated[Path, typer.Argument(help="Keystore file to create.")]) -> None:
     """Create a new key in an encrypted keystore file and print its address."""
     from ledger.keys import create_keystore
 
-    with _errors():
-        account = create_keystore(path, _password(confirm=True))
+    with errors():
+        account = create_keystore(path, password(confirm=True))
     console.print(account.address)
 
 
@@ -73,8 +59,8 @@ def deploy(
     from ledger.deployment import deploy_system, save_manifest
     from ledger.keys import load_keystore
 
-    with _errors():
-        account = load_keystore(keystore, _password())
+    with errors():
+        account = load_keystore(keystore, password())
         chain = Chain(rpc)
         deployment = deploy_system(chain, account, admin=admin, settlement_asset=settlement_asset,
                                    kyc_registrars=tuple(kyc_registrar or ()))
@@ -83,16 +69,6 @@ def deploy(
     for name, record in deployment.contracts.items():
         console.print(f"{name:16} {record.address}  block {record.block_number}")
     console.print(f"manifest: {data_dir / 'deployments.json'} (chain id {deployment.chain_id})")
-
-
-@contextmanager
-def _errors() -> Iterator[None]:
-    """Turn library errors into one red line and exit code 1."""
-    try:
-        yield
-    except LedgerError as exc:
-        err_console.print(f"[red]error:[/] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(1) from exc
 
 
 chain_app = typer.Typer(no_args_is_help=True, help="A local development chain.")
@@ -109,7 +85,7 @@ def chain_up(
 
     from ledger.anvil import Anvil, dev_accounts
 
-    with _errors(), Anvil(port=port, block_time=block_time) as node:
+    with errors(), Anvil(port=port, block_time=block_time) as node:
         console.print(f"anvil on {node.url} (chain id 31337). Dev accounts (local use only):")
         for i, account in enumerate(dev_accounts(10)):
             console.print(f"  {i}: {account.address}")
@@ -130,7 +106,7 @@ def serve(
 
     from api.main import create_app
 
-    with _errors():
+    with errors():
         app_ = create_app()
     console.print(f"API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
     uvicorn.run(app_, host=host, port=port, log_level="warning")

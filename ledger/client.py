@@ -69,7 +69,7 @@ class Ledger:
         self.receivables = chain.contract("ReceivableToken", deployment.address("ReceivableToken"))
         self.asset = chain.contract("TestStablecoin", deployment.settlement_asset)
         contracts = {c.address: name for name, c in deployment.contracts.items()}
-        self.decoder = EventDecoder(chain.w3, contracts)
+        self.decoder = EventDecoder(contracts)
 
     def address(self, name: str) -> str:
         """Address of deployed contract ``name`` (e.g. "SettlementVault")."""

@@ -17,7 +17,6 @@ from typing import Any
 from eth_abi.decoding import ContextFramesBytesIO
 from eth_abi.registry import registry
 from eth_utils import event_abi_to_log_topic, to_checksum_address
-from web3 import Web3
 
 from ledger.artifacts import load_artifact
 
@@ -53,13 +52,18 @@ class _Plan:
 class EventDecoder:
     """Decodes logs of the contracts in ``contracts`` (artifact name by address)."""
 
-    def __init__(self, w3: Web3, contracts: Mapping[str, str]) -> None:
+    def __init__(self, contracts: Mapping[str, str]) -> None:
         self._plans: dict[tuple[str, bytes], _Plan] = {}
+        self._added: set[tuple[str, str]] = set()
         for address, name in contracts.items():
             self.add(address, name)
 
     def add(self, address: str, name: str) -> None:
-        """Also decode the events of contract ``name`` at ``address``."""
+        """Also decode the events of contract ``name`` at ``address`` (a no-op when already known)."""
+        key = (to_checksum_address(address), name)
+        if key in self._added:
+            return
+        self._added.add(key)
         for entry in load_artifact(name).abi_entries("event"):
             self._plans[(to_checksum_address(address), event_abi_to_log_topic(entry))] = _plan(name, entry)
 

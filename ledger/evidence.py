@@ -520,14 +520,13 @@ def _chain(target: Ledger | Chain) -> Chain:
 
 
 def _send(target: Ledger | Chain, address: str, account: LocalAccount, call: Any) -> TxResult:
-    chain = _chain(target)
-    receipt = chain.send(account, call)
-    return TxResult(receipt, _decoder(chain, _contracts(target, address)).decode_all(receipt["logs"]))
+    receipt = _chain(target).send(account, call)
+    return TxResult(receipt, _decoder(target, address).decode_all(receipt["logs"]))
 
 
 def decode_logs(target: Ledger | Chain, address: str, logs: Sequence[Any]) -> list[Any]:
     """Decode the events of ``logs`` (EvidenceLedger's and the deployment's)."""
-    return _decoder(_chain(target), _contracts(target, address)).decode_all(logs)
+    return _decoder(target, address).decode_all(logs)
 
 
 def _call(target: Ledger | Chain, address: str, function: str, *args: Any) -> Any:
@@ -542,12 +541,14 @@ def _record(batch_id: int, raw: Sequence[Any]) -> BatchRecord | None:
     return BatchRecord(int(batch_id), bytes(root), Web3.to_checksum_address(submitter), leaf_count, anchored_at)
 
 
-def _contracts(target: Ledger | Chain, address: str) -> tuple[tuple[str, str], ...]:
-    named = {c.address: name for name, c in target.deployment.contracts.items()} if isinstance(target, Ledger) else {}
-    named[Web3.to_checksum_address(address)] = EVIDENCE_LEDGER
-    return tuple(sorted(named.items()))
+def _decoder(target: Ledger | Chain, address: str) -> EventDecoder:
+    """The deployment's decoder (knowing ``address`` too) or, with a bare chain, one for ``address``."""
+    if isinstance(target, Ledger):
+        target.decoder.add(address, EVIDENCE_LEDGER)
+        return target.decoder
+    return _bare_decoder(Web3.to_checksum_address(address))
 
 
 @cache
-def _decoder(chain: Chain, contracts: tuple[tuple[str, str], ...]) -> EventDecoder:
-    return EventDecoder(chain.w3, dict(contracts))
+def _bare_decoder(address: str) -> EventDecoder:
+    return EventDecoder({address: EVIDENCE_LEDGER})

@@ -13,16 +13,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from enum import IntEnum
-from functools import cache
 from typing import Any
 
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
-from ledger.chain import Chain, TxResult
+from ledger.chain import TxResult
 from ledger.client import Ledger
-from ledger.events import EventDecoder
 
 VAULT = "SettlementVault"
 
@@ -148,16 +146,5 @@ def settlement(ledger: Ledger, vault: str, slot: int) -> SlotSettlement:
 
 
 def _execute(ledger: Ledger, vault: str, account: LocalAccount, call: Any) -> TxResult:
-    receipt = ledger.chain.send(account, call)
-    return TxResult(receipt, _decoder(ledger.chain, _contracts(ledger, vault)).decode_all(receipt["logs"]))
-
-
-def _contracts(ledger: Ledger, vault: str) -> tuple[tuple[str, str], ...]:
-    named = {c.address: name for name, c in ledger.deployment.contracts.items()}
-    named[Web3.to_checksum_address(vault)] = VAULT
-    return tuple(sorted(named.items()))
-
-
-@cache
-def _decoder(chain: Chain, contracts: tuple[tuple[str, str], ...]) -> EventDecoder:
-    return EventDecoder(chain.w3, dict(contracts))
+    ledger.decoder.add(vault, VAULT)  # a vault outside the manifest (tests deploy their own)
+    return ledger.execute(account, call)

@@ -340,7 +340,7 @@ def delegate_set_log(address: str, topic0: bytes | None = None) -> dict[str, Any
 
 
 def test_event_decoder_decodes_only_known_contracts() -> None:
-    decoder = EventDecoder(Web3(), {REGISTRY: "InvoiceRegistry"})
+    decoder = EventDecoder({REGISTRY: "InvoiceRegistry"})
     assert decoder.addresses == [Web3.to_checksum_address(REGISTRY)]
 
     known = delegate_set_log(REGISTRY)

@@ -9,7 +9,7 @@ from fastapi import APIRouter
 from pydantic import BaseModel, Field
 
 from api.deps import CurrentMember, LedgerDep
-from api.errors import ErrorBody
+from api.errors import ErrorBody, jsonable
 from api.relay import relay
 from api.types import Address, Bytes32, HexBytes, PositiveUint, Uint256
 from ledger import actions
@@ -119,7 +119,7 @@ def build(caller: CurrentMember, ledger: LedgerDep, action: Action) -> UnsignedT
     contract's custom error (HTTP 409) and nothing is built."""
     call = _CALLS[action.action](ledger, action, caller.address)
     tx = ledger.chain.build(caller.address, call)
-    return UnsignedTx(transaction={k: _jsonable(v) for k, v in tx.items()})
+    return UnsignedTx(transaction={k: jsonable(v) for k, v in tx.items()})
 
 
 @router.post("/send", responses=REFUSALS)
@@ -130,18 +130,6 @@ def send(caller: CurrentMember, ledger: LedgerDep, body: SendIn) -> SentOut:
         tx_hash=result.tx_hash,
         block_number=result.block_number,
         gas_used=result.gas_used,
-        events=[EventOut(contract=e.contract, name=e.name, args={k: _jsonable(v) for k, v in e.args.items()},
+        events=[EventOut(contract=e.contract, name=e.name, args={k: jsonable(v) for k, v in e.args.items()},
                          log_index=e.log_index) for e in result.events],
     )
-
-
-def _jsonable(value: Any) -> Any:
-    if isinstance(value, bytes):
-        return "0x" + value.hex()
-    if isinstance(value, int) and not isinstance(value, bool) and abs(value) > 2**53:
-        return str(value)
-    if isinstance(value, dict):
-        return {k: _jsonable(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_jsonable(v) for v in value]
-    return value

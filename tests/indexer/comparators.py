@@ -27,7 +27,7 @@ class Truth:
         contracts = {c.address: name for name, c in ledger.deployment.contracts.items()}
         from ledger.events import EventDecoder
 
-        decoder = EventDecoder(ledger.chain.w3, contracts)
+        decoder = EventDecoder(contracts)
         raw = ledger.chain.w3.eth.get_logs({"fromBlock": ledger.deployment.start_block, "toBlock": "latest",
                                             "address": list(contracts)})
         self.events: list[DecodedEvent] = decoder.decode_all(raw)
