@@ -6,8 +6,10 @@ SHELL := /bin/bash
 
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV := .venv
-# Debian packages beyond python3, node 20 and npm: `python3.11 -m venv` needs ensurepip.
-APT_PACKAGES := python3-venv
+# Debian packages beyond python3, node 20 and npm: `python3.11 -m venv` needs ensurepip; wrk is bench/api.py's
+# load generator; the portal's browser tests drive Debian's chromium (Playwright's own download does not work
+# here), and Chinese pages need the CJK fonts.
+APT_PACKAGES := python3-venv wrk chromium fonts-noto-cjk
 PYTEST_ARGS ?=
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
