@@ -41,6 +41,8 @@ ACCESS: tuple[Rule, ...] = (
     Rule("GET", "/payables/{slot}/settlement", note="deposits, redemptions, write-offs and marks of a payable: its "
          "debtor, its holders, auditors and regulators"),
     Rule("GET", "/evidence/batches", note="anchored evidence batches (roots only, no contents)"),
+    Rule("GET", "/evidence/proof", note="verify a leaf and its Merkle proof against the chain: any member (only "
+         "holders of a document know its leaf)"),
     Rule("GET", "/scores/{address}", note="a firm's latest credit score: the firm, lenders, auditors, regulators"),
     Rule("GET", "/alerts", note="fraud alerts: regulators all; a firm those naming it"),
     Rule("GET", "/payables/{slot}", note="a payable and how its value spread: its debtor, its holders, "

@@ -3,7 +3,7 @@
 A member asks for a nonce, signs an EIP-4361 message for our domain and chain with that nonce
 (EOA, or an ERC-1271 wallet checked on-chain), and gets a bearer token valid for
 ``Settings.token_ttl`` seconds. Nonces are single-use. Roles come from the on-chain Participants
-registry at sign-in and are re-read on every request that needs them.
+registry, re-read whenever the chain moves (:mod:`api.members`).
 """
 
 from __future__ import annotations

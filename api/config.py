@@ -22,6 +22,7 @@ class Settings:
     audit_batch_rows: int = 200  # the audit writer flushes at this many rows ...
     audit_flush_seconds: float = 0.5  # ... or when its oldest row has waited this long
     audit_queue_rows: int = 10_000  # requests wait (never drop their row) when this many are queued
+    member_refresh_seconds: float = 0.25  # members' roles are re-read once the chain head moved (0: every request)
 
     @classmethod
     def from_env(cls) -> Settings:

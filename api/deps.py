@@ -79,7 +79,6 @@ class Caller:
 def authorize(
     request: Request,
     settings: SettingsDep,
-    ledger: LedgerDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
 ) -> Caller | None:
     """Apply the access table to this request: None for public endpoints, else the caller."""
@@ -93,7 +92,7 @@ def authorize(
         raise ApiError(401, "NotSignedIn", "sign in with Ethereum (GET /auth/nonce, POST /auth/login) first")
     session = read_token(credentials.credentials, settings.secret)
     request.scope[CALLER_KEY] = session.address  # for the audit log, denials included
-    member = ledger.member(session.address)
+    member = request.app.state.members.get(session.address)
     if not member.is_member:
         raise ApiError(403, "NotAMember", f"{session.address} is not a current member of the consortium")
     if rule.roles and not rule.roles & member.roles:

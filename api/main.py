@@ -11,8 +11,9 @@ from api import errors
 from api.audit import AuditWriter
 from api.auth import NonceStore
 from api.config import Settings
+from api.members import Members
 from api.observe import Metrics, ObserveMiddleware
-from api.routes import auth, health, holdings, metrics, records, risk, tx
+from api.routes import auth, evidence, health, holdings, metrics, records, risk, tx
 from indexer.db import make_engine
 from ledger.chain import Chain
 from ledger.client import Ledger
@@ -30,10 +31,12 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     audit_engine = make_engine(settings.audit_db_url) if settings.audit_db_url else engine
     audit = AuditWriter(audit_engine, batch_size=settings.audit_batch_rows,
                         flush_seconds=settings.audit_flush_seconds, max_queue=settings.audit_queue_rows)
+    members = Members(ledger, settings.member_refresh_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
         yield
+        members.close()
         audit.close()  # flush every queued audit row before the process ends
 
     app = FastAPI(
@@ -46,6 +49,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.state.settings = settings
     app.state.ledger = ledger
     app.state.nonces = NonceStore(settings.nonce_ttl)
+    app.state.members = members
     app.state.engine = engine
     app.state.audit = audit
     app.state.metrics = Metrics()
@@ -54,6 +58,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     errors.limit_body_size(app, settings.max_body_bytes)
     app.add_middleware(ObserveMiddleware, audit=audit, metrics=app.state.metrics)  # outermost: sees every response
     for router in (health.router, metrics.router, auth.router, tx.router, holdings.router, records.router,
-                   risk.router):
+                   risk.router, evidence.router):
         app.include_router(router)
     return app

@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import time
+from dataclasses import replace
+
 from conftest import DAY, now
 from eth_account import Account
 from eth_account.messages import encode_defunct
+from fastapi.testclient import TestClient
 
 from api.access import ACCESS
+from api.main import create_app
 from api_tests.conftest import sign_in, siwe_text
 from ledger.roles import Role
 
@@ -83,11 +88,28 @@ def test_missing_forged_and_expired_tokens(client, actors, settings):
     assert (response.status_code, response.json()["error"]) == (401, "TokenExpired")
 
 
-def test_removed_member_loses_access_at_once(client, ledger, actors):
+def test_removed_member_loses_access_once_the_chain_moves(client, ledger, actors):
     headers = sign_in(client, actors.supplier2)
+    members = client.app.state.members
+    for _ in range(3):  # one chain read, then the cached answer while the head stays
+        assert client.get("/auth/me", headers=headers).status_code == 200
+    assert members.reads == 1
+    ledger.as_registrar(actors.registrar).remove(actors.supplier2.address)
+    deadline = time.monotonic() + 10 * members.refresh_seconds
+    while (response := client.get("/auth/me", headers=headers)).status_code == 200:
+        assert time.monotonic() < deadline, "still a member one poll interval after the removal was mined"
+        time.sleep(members.refresh_seconds / 10)
+    assert (response.status_code, response.json()["error"]) == (403, "NotAMember")
+
+
+def test_without_refresh_interval_every_request_reads_the_chain(ledger, settings, actors):
+    client = TestClient(create_app(replace(settings, member_refresh_seconds=0), ledger=ledger))
+    headers = sign_in(client, actors.supplier2)
+    assert client.get("/auth/me", headers=headers).status_code == 200
     ledger.as_registrar(actors.registrar).remove(actors.supplier2.address)
     response = client.get("/auth/me", headers=headers)
     assert (response.status_code, response.json()["error"]) == (403, "NotAMember")
+    assert client.app.state.members.reads == 2
 
 
 def test_health_and_ready(client, ledger):

@@ -1,0 +1,78 @@
+"""Evidence proofs: is a document's leaf in an anchored batch? Checked by the chain itself
+(``EvidenceLedger.verify``, through :mod:`ledger.evidence`), with the batch as the mirror has it.
+
+The leaf hash comes from whoever holds the document (see :func:`ledger.evidence.verify_on_chain`):
+this endpoint answers "is this leaf, with this proof, under an anchored root, and was it revoked",
+not "is this document genuine" (``scf evidence verify`` checks a document against its receipt).
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from pydantic import AfterValidator, BaseModel
+from sqlmodel import select
+
+from api.deps import CurrentMember, LedgerDep, SessionDep
+from api.routes.pages import DENIED
+from api.types import Bytes32
+from indexer.models import EvidenceBatch
+from ledger import evidence
+
+router = APIRouter(tags=["evidence"])
+MAX_PROOF = 64  # proof elements: a tree of up to 2^64 leaves
+
+
+def _short(proof: list[bytes]) -> list[bytes]:
+    if len(proof) > MAX_PROOF:
+        raise ValueError(f"at most {MAX_PROOF} proof elements")
+    return proof
+
+
+Proof = Annotated[list[Bytes32], AfterValidator(_short)]
+
+
+class Revocation(BaseModel):
+    revoked_by: str
+    revoked_at: int
+    reason: str
+
+
+class ProofCheck(BaseModel):
+    root: str
+    leaf: str
+    valid: bool  # the chain says: root anchored, and the proof folds the leaf into it
+    reason: str  # ok | not_anchored | proof_mismatch
+    batch_id: int | None  # the batch as the mirror has it (None: not indexed yet, or not anchored)
+    submitter: str | None
+    leaf_count: int | None
+    anchored_at: int | None
+    uri: str | None
+    revocation: Revocation | None  # a valid leaf its submitter or a regulator revoked (the anchor stays)
+
+
+@router.get("/evidence/proof", responses=DENIED)
+def evidence_proof(
+    _: CurrentMember, session: SessionDep, ledger: LedgerDep,
+    root: Annotated[Bytes32, Query(description="the batch's Merkle root (bytes32)")],
+    leaf: Annotated[Bytes32, Query(description="the document's leaf hash (bytes32)")],
+    proof: Annotated[Proof, Query(description="the Merkle proof, leaf to root, one bytes32 per element")] = [],  # noqa: B006
+) -> ProofCheck:
+    """Verify a leaf and its Merkle proof against the chain's anchored roots; any member may ask."""
+    address = ledger.deployment.address(evidence.EVIDENCE_LEDGER)
+    root_b: bytes = root  # type: ignore[assignment]  # Bytes32 validated them into bytes
+    leaf_b: bytes = leaf  # type: ignore[assignment]
+    valid = evidence.verify_on_chain(ledger, address, root_b, proof, leaf_b)
+    anchored = valid or evidence.is_anchored(ledger, address, root_b)
+    reason = "ok" if valid else "proof_mismatch" if anchored else "not_anchored"
+    revoked = evidence.revocation_of(ledger, address, leaf_b) if valid else None
+    row = session.exec(select(EvidenceBatch).where(EvidenceBatch.root == "0x" + root_b.hex())).first()
+    return ProofCheck(
+        root="0x" + root_b.hex(), leaf="0x" + leaf_b.hex(), valid=valid, reason=reason,
+        batch_id=row.batch_id if row else None, submitter=row.submitter if row else None,
+        leaf_count=row.leaf_count if row else None, anchored_at=row.anchored_at if row else None,
+        uri=row.uri if row else None,
+        revocation=Revocation(revoked_by=revoked.revoked_by, revoked_at=revoked.revoked_at, reason=revoked.reason)
+        if revoked else None,
+    )
