@@ -12,6 +12,9 @@ from typing import Any
 from indexer.models import (
     CancelledNonce,
     ContractFlag,
+    CreditPass,
+    CreditPolicy,
+    CreditReport,
     Deposit,
     EvidenceBatch,
     EvidenceCountersignature,
@@ -78,8 +81,9 @@ on = registry.on
 _ROLE_NAMES = {"0x" + r.id.hex(): r.name for r in Role}
 
 
-def _hist(event: DecodedEvent) -> dict[str, Any]:
-    return {"block_number": event.block_number, "log_index": event.log_index, "tx_hash": event.tx_hash}
+def _hist(ctx: Context, event: DecodedEvent) -> dict[str, Any]:
+    return {"block_number": event.block_number, "log_index": event.log_index, "tx_hash": event.tx_hash,
+            "block_timestamp": ctx.timestamp}
 
 
 # ------------------------------------------------------------------ Participants
@@ -177,7 +181,7 @@ def receivable_accepted(ctx: Context, ev: DecodedEvent) -> None:
 def token_transfer(ctx: Context, ev: DecodedEvent) -> None:
     token_id, sender, receiver = ev["tokenId"], ev["from"], ev["to"]
     store = ctx.store
-    store.put(TokenTransfer, {**_hist(ev), "token_id": token_id, "from_address": sender, "to_address": receiver})
+    store.put(TokenTransfer, {**_hist(ctx, ev), "token_id": token_id, "from_address": sender, "to_address": receiver})
     if sender == ZERO_ADDRESS:
         store.put(Holding, {"token_id": token_id, "slot": token_id // SLOT_BASE, "owner": receiver, "value": 0,
                             "frozen": 0, "encumbered": 0, "paid": 0, "approved": None, "burned": False})
@@ -191,7 +195,7 @@ def token_transfer(ctx: Context, ev: DecodedEvent) -> None:
 def value_moved(ctx: Context, ev: DecodedEvent) -> None:
     store = ctx.store
     source, target, value, kind = ev["fromTokenId"], ev["toTokenId"], ev["value"], ev["kind"]
-    store.put(ValueMove, {**_hist(ev), "slot": ev["slot"], "from_token_id": source, "to_token_id": target,
+    store.put(ValueMove, {**_hist(ctx, ev), "slot": ev["slot"], "from_token_id": source, "to_token_id": target,
                           "value": value, "kind": kind})
     if source:
         row = store.get(Holding, source)
@@ -296,7 +300,7 @@ def _slot_status(payable: dict) -> int:
 @on("SettlementVault", "Deposited")
 def deposited(ctx: Context, ev: DecodedEvent) -> None:
     store = ctx.store
-    store.put(Deposit, {**_hist(ev), "slot": ev["slot"], "payer": ev["payer"], "amount": ev["amount"],
+    store.put(Deposit, {**_hist(ctx, ev), "slot": ev["slot"], "payer": ev["payer"], "amount": ev["amount"],
                         "cumulative_paid": ev["cumulativePaid"]})
     payable = store.get(Payable, ev["slot"])
     payable["cumulative_paid"] = ev["cumulativePaid"]  # type: ignore[index]
@@ -306,7 +310,7 @@ def deposited(ctx: Context, ev: DecodedEvent) -> None:
 @on("SettlementVault", "Redeemed")
 def redeemed(ctx: Context, ev: DecodedEvent) -> None:
     store = ctx.store
-    store.put(Redemption, {**_hist(ev), "token_id": ev["tokenId"], "slot": ev["slot"], "holder": ev["holder"],
+    store.put(Redemption, {**_hist(ctx, ev), "token_id": ev["tokenId"], "slot": ev["slot"], "holder": ev["holder"],
                            "paid": ev["paid"], "total_paid_to_token": ev["totalPaidToToken"]})
     store.update(Holding, ev["tokenId"], paid=ev["totalPaidToToken"])
     payable = store.get(Payable, ev["slot"])
@@ -316,7 +320,7 @@ def redeemed(ctx: Context, ev: DecodedEvent) -> None:
 @on("SettlementVault", "WrittenOff")
 def written_off(ctx: Context, ev: DecodedEvent) -> None:
     store = ctx.store
-    store.put(WriteOff, {**_hist(ev), "token_id": ev["tokenId"], "slot": ev["slot"], "holder": ev["holder"],
+    store.put(WriteOff, {**_hist(ctx, ev), "token_id": ev["tokenId"], "slot": ev["slot"], "holder": ev["holder"],
                          "unpaid_value": ev["unpaidValue"]})
     store.update(Holding, ev["tokenId"], paid=0)
     payable = store.get(Payable, ev["slot"])
@@ -325,7 +329,7 @@ def written_off(ctx: Context, ev: DecodedEvent) -> None:
 
 def _mark(ctx: Context, ev: DecodedEvent, mark: str, code: int) -> None:
     store = ctx.store
-    store.put(SlotMark, {**_hist(ev), "slot": ev["slot"], "mark": mark, "outstanding": ev["outstanding"]})
+    store.put(SlotMark, {**_hist(ctx, ev), "slot": ev["slot"], "mark": mark, "outstanding": ev["outstanding"]})
     payable = store.get(Payable, ev["slot"])
     payable["marked"] = code  # type: ignore[index]
     store.update(Payable, ev["slot"], marked=code, status=_slot_status(payable))  # type: ignore[arg-type]
@@ -365,3 +369,36 @@ def countersigned(ctx: Context, ev: DecodedEvent) -> None:
 def revoked(ctx: Context, ev: DecodedEvent) -> None:
     ctx.store.put(EvidenceRevocation, {"leaf": ev["leaf"], "root": ev["root"], "revoked_by": ev["revokedBy"],
                                        "revoked_at": ev["at"], "reason": ev["reason"]})
+
+
+# ---------------------------------------------------------------- CreditRegistry, CreditGate
+
+
+@on("CreditRegistry", "ReportRegistered")
+def report_registered(ctx: Context, ev: DecodedEvent) -> None:
+    ctx.store.put(CreditReport, {"root": ev["root"], "report_id": ev["id"], "bureau": ev["bureau"],
+                                 "subject": ev["subject"], "document_hash": ev["documentHash"],
+                                 "expiry": ev["expiry"], "registered_at": ctx.timestamp, "revoked": False})
+
+
+@on("CreditRegistry", "ReportRevoked")
+def report_revoked(ctx: Context, ev: DecodedEvent) -> None:
+    ctx.store.update(CreditReport, ev["root"], revoked=True)
+
+
+@on("CreditGate", "CreditPolicySet")
+def credit_policy_set(ctx: Context, ev: DecodedEvent) -> None:
+    ctx.store.put(CreditPolicy, {"lender": ev["lender"], "policy_hash": ev["policyHash"]})
+
+
+@on("CreditGate", "PassGranted")
+def pass_granted(ctx: Context, ev: DecodedEvent) -> None:
+    ctx.store.put(CreditPass, {"lender": ev["lender"], "holder": ev["holder"], "root": ev["root"],
+                               "nonce": ev["nonce"], "valid_until": ev["validUntil"], "consumed_token_id": None,
+                               "consumed_value": None})
+
+
+@on("CreditGate", "PassConsumed")
+def pass_consumed(ctx: Context, ev: DecodedEvent) -> None:
+    ctx.store.update(CreditPass, ev["lender"], ev["holder"], consumed_token_id=ev["tokenId"],
+                     consumed_value=ev["value"])

@@ -2,7 +2,8 @@
 
 Every mirrored row is keyed deterministically (by on-chain ids, or by ``(block_number, log_index)``
 for history rows) and carries ``block_number`` (the block of its last write) and ``final`` (whether
-that block is at or below the safe block, head - confirmations). Integers that may exceed 64 bits
+that block is at or below the safe block, head - confirmations). History rows also carry
+``block_timestamp`` (unix seconds of their block). Integers that may exceed 64 bits
 use :class:`indexer.types.Uint`.
 """
 
@@ -139,11 +140,12 @@ class ContractFlag(Mirrored, table=True):
 
 
 class History(Mirrored):
-    """An append-only row per event, keyed by its position in the chain."""
+    """An append-only row per event, keyed by its position in the chain, with its block's timestamp."""
 
     block_number: int = Field(primary_key=True)
     log_index: int = Field(primary_key=True)
     tx_hash: str
+    block_timestamp: int = Field(sa_type=BigInteger)
 
 
 class ValueMove(History, table=True):
@@ -286,6 +288,44 @@ class EvidenceHead(Mirrored, table=True):
     root: str
 
 
+# ---------------------------------------------------------------- CreditRegistry, CreditGate
+
+
+class CreditReport(Mirrored, table=True):
+    """A bureau's credit-report commitment (its Poseidon root) for ``subject`` (``commitmentOf``)."""
+
+    __tablename__ = "credit_report"
+    root: int = _uint(primary_key=True)
+    report_id: int = _big()
+    bureau: str = Field(index=True)
+    subject: str = Field(index=True)
+    document_hash: str
+    expiry: int = _big()
+    registered_at: int = _big()
+    revoked: bool = False
+
+
+class CreditPolicy(Mirrored, table=True):
+    """The credit policy a lender requires of the firms it finances (``policyOf``)."""
+
+    __tablename__ = "credit_policy"
+    lender: str = Field(primary_key=True)
+    policy_hash: int = _uint()
+
+
+class CreditPass(Mirrored, table=True):
+    """The latest pass a verified proof gave ``holder`` with ``lender`` (``passOf``), and its use."""
+
+    __tablename__ = "credit_pass"
+    lender: str = Field(primary_key=True)
+    holder: str = Field(primary_key=True)
+    root: int = _uint()
+    nonce: int = _uint()
+    valid_until: int = _big()
+    consumed_token_id: int | None = _big(nullable=True)
+    consumed_value: int | None = _uint(nullable=True)
+
+
 # ---------------------------------------------------------------- engine tables
 
 
@@ -341,6 +381,6 @@ class ChangeLog(SQLModel, table=True):
 MIRRORED: tuple[type[Mirrored], ...] = (
     Organization, RoleMember, Invoice, SellerDelegate, Payable, Holding, OperatorApproval, ContractFlag,
     ValueMove, TokenTransfer, Financing, LenderPolicy, CancelledNonce, Deposit, Redemption, WriteOff, SlotMark,
-    EvidenceBatch, EvidenceCountersignature, EvidenceRevocation, EvidenceHead,
+    EvidenceBatch, EvidenceCountersignature, EvidenceRevocation, EvidenceHead, CreditReport, CreditPolicy, CreditPass,
 )
 HISTORY: tuple[type[History], ...] = tuple(m for m in MIRRORED if issubclass(m, History))

@@ -1,9 +1,11 @@
 """All of risk's access to the SQL mirror, in one place: the indexer's tables read into pandas
 frames. If the indexer's models change, this is the one module to adapt.
 
-History rows carry a block number but no timestamp; block times are interpolated from anchors whose
-time is known exactly: each payable's issue (its ``Issue`` value move's block and ``issued_at``) and
-the kept block records. (Asked of the indexer: a ``timestamp`` column on history rows.)
+History rows carry their block's timestamp (``block_timestamp``, since the mirror's migration 0002);
+the rules read it directly. :meth:`Mirror.time_of` gives the time of any block from the blocks whose
+time is known exactly (every block with a history row, and the kept block records, among them the
+checkpoint's); only a block with neither (e.g. the last write of a financing whose repayment moved no
+value) is placed between its known neighbours.
 """
 
 from __future__ import annotations
@@ -45,22 +47,28 @@ _COLUMNS: dict[str, tuple[type, tuple[str, ...]]] = {
     "payables": (Payable, ("slot", "debtor", "first_holder", "first_token_id", "face_value", "maturity", "issued_at",
                            "status", "cumulative_paid", "written_off", "block_number")),
     "holdings": (Holding, ("token_id", "slot", "owner", "value", "encumbered", "burned")),
-    "moves": (ValueMove, ("block_number", "log_index", "tx_hash", "slot", "from_token_id", "to_token_id", "value",
-                          "kind")),
-    "transfers": (TokenTransfer, ("block_number", "log_index", "token_id", "from_address", "to_address")),
+    "moves": (ValueMove, ("block_number", "log_index", "block_timestamp", "tx_hash", "slot", "from_token_id",
+                          "to_token_id", "value", "kind")),
+    "transfers": (TokenTransfer, ("block_number", "log_index", "block_timestamp", "token_id", "from_address",
+                                  "to_address")),
     "financings": (Financing, ("financing_id", "lender", "holder", "token_id", "lender_token_id", "value", "price",
                                "kind", "settlement", "status", "start", "block_number")),
-    "deposits": (Deposit, ("block_number", "log_index", "slot", "payer", "amount")),
-    "marks": (SlotMark, ("block_number", "log_index", "slot", "mark", "outstanding")),
-    "write_offs": (WriteOff, ("block_number", "log_index", "token_id", "slot", "holder", "unpaid_value")),
+    "deposits": (Deposit, ("block_number", "log_index", "block_timestamp", "slot", "payer", "amount")),
+    "marks": (SlotMark, ("block_number", "log_index", "block_timestamp", "slot", "mark", "outstanding")),
+    "write_offs": (WriteOff, ("block_number", "log_index", "block_timestamp", "token_id", "slot", "holder",
+                              "unpaid_value")),
 }
 NON_FIRM_ROLES = ("REGULATOR", "AUDITOR", "SYSTEM", "CREDIT_BUREAU", "KYC_REGISTRAR", "DEFAULT_ADMIN")
 _AMOUNTS = {"amount", "face_value", "cumulative_paid", "written_off", "value", "price", "outstanding", "unpaid_value"}
 
 
+class MirrorError(ValueError):
+    """The mirror cannot be read as risk needs it."""
+
+
 @dataclass
 class Mirror:
-    """The mirror's business tables as frames, plus derived block times."""
+    """The mirror's business tables as frames, plus the known block times."""
 
     frames: dict[str, pd.DataFrame]
     as_of_block: int
@@ -73,7 +81,8 @@ class Mirror:
             raise AttributeError(name) from exc
 
     def time_of(self, blocks: pd.Series | np.ndarray) -> np.ndarray:
-        """Unix time of each block number: linear between anchors, extrapolated at the mean slope."""
+        """Unix time of each block number: exact for a block with a history row or a kept block record;
+        otherwise linear between the nearest known blocks (extrapolated at the mean slope)."""
         xs, ts = self.anchors
         values = np.asarray(blocks, dtype=float)
         if len(xs) == 0:
@@ -108,23 +117,21 @@ def load(engine: Engine, *, with_history: bool = True) -> Mirror:
     as_of = int(checkpoint) if checkpoint is not None else int(max(
         [int(f["block_number"].max()) for f in frames.values() if "block_number" in f and len(f)] or [0]))
     mirror = Mirror(frames, as_of)
-    mirror.anchors = _anchors(frames, kept)
+    mirror.anchors = _known_times(frames, kept)
     return mirror
 
 
-def _anchors(frames: dict[str, pd.DataFrame], kept: list) -> tuple[np.ndarray, np.ndarray]:
-    points: dict[int, int] = {int(n): int(t) for n, t in kept}
-    moves, payables = frames.get("moves"), frames["payables"]
-    if moves is not None and len(moves) and len(payables):
-        issues = moves[moves["kind"] == MOVE_ISSUE].groupby("slot")["block_number"].min()
-        joined = payables.set_index("slot")["issued_at"].reindex(issues.index).dropna()
-        for slot, t in joined.items():
-            points.setdefault(int(issues[slot]), int(t))
-    if not points:
-        return np.zeros(0), np.zeros(0)
-    xs = np.array(sorted(points), dtype=float)
-    ts = np.maximum.accumulate(np.array([points[int(x)] for x in xs], dtype=float))
-    return xs, ts
+def _known_times(frames: dict[str, pd.DataFrame], kept: list) -> tuple[np.ndarray, np.ndarray]:
+    """(block numbers, timestamps) of every block whose time the mirror records."""
+    history = [f[["block_number", "block_timestamp"]] for f in frames.values() if "block_timestamp" in f and len(f)]
+    history.append(pd.DataFrame(kept, columns=["block_number", "block_timestamp"]))
+    known = pd.concat(history).astype("int64").drop_duplicates("block_number").sort_values("block_number")
+    unknown = known[known["block_timestamp"] <= 0]
+    if len(unknown):
+        raise MirrorError(f"{len(unknown)} block(s) of history rows have no timestamp (mirrored before the "
+                          "indexer's migration 0002): re-index the mirror")
+    xs = known["block_number"].to_numpy(dtype=float)
+    return xs, np.maximum.accumulate(known["block_timestamp"].to_numpy(dtype=float))
 
 
 def lenders(mirror: Mirror) -> list[str]:

@@ -59,9 +59,9 @@ def _financed_time(m: data.Mirror) -> pd.Series:
     fin = m.financings
     if fin.empty:
         return pd.Series(dtype=float)
-    created = m.moves.groupby("to_token_id")["block_number"].min() if len(m.moves) else pd.Series(dtype=float)
-    block = fin["lender_token_id"].map(created).fillna(fin["block_number"]).to_numpy(dtype=float)
-    times = m.time_of(block)
+    created = m.moves.groupby("to_token_id")["block_timestamp"].min() if len(m.moves) else pd.Series(dtype=float)
+    times = fin["lender_token_id"].map(created).to_numpy(dtype=float)
+    times = np.where(np.isnan(times), m.time_of(fin["block_number"].to_numpy(dtype=float)), times)
     times = np.where(fin["start"].to_numpy(dtype=float) > 0, fin["start"].to_numpy(dtype=float), times)
     return pd.Series(times, index=fin["financing_id"].to_numpy())
 
@@ -275,11 +275,11 @@ def split_chain(m: data.Mirror) -> list[Alert]:
     whole = transfers[(transfers["from_address"] != data.ZERO) & (transfers["to_address"] != data.ZERO)]
     events = pd.concat([
         pd.DataFrame({"block": moves["block_number"], "log": moves["log_index"], "src": moves["from_token_id"],
-                      "dst": moves["to_token_id"]}),
+                      "dst": moves["to_token_id"], "t": moves["block_timestamp"]}),
         pd.DataFrame({"block": whole["block_number"], "log": whole["log_index"], "src": whole["token_id"],
-                      "dst": whole["token_id"]}),
+                      "dst": whole["token_id"], "t": whole["block_timestamp"]}),
     ]).sort_values(["block", "log"], kind="stable")
-    times = m.time_of(events["block"].to_numpy())
+    times = events.pop("t").to_numpy(dtype=float)
     state: dict[int, tuple[int, float, int, list]] = {}  # token -> (root, start, hops, evidence)
     owner: dict[int, str] = mints.to_dict()
     best: dict[int, tuple[int, list, int, float]] = {}
@@ -315,15 +315,15 @@ def late_financing(m: data.Mirror) -> list[Alert]:
     # delinquency intervals per debtor: first mark -> full payment (or open)
     spans: dict[str, list[tuple[float, float, int]]] = defaultdict(list)
     if len(m.marks):
-        first = m.marks.sort_values(["block_number", "log_index"]).groupby("slot")["block_number"].first()
+        first = m.marks.sort_values(["block_number", "log_index"]).groupby("slot")["block_timestamp"].first()
         paid = pd.Series(dtype=float)
         if len(m.deposits):
-            deps = m.deposits.merge(m.payables[["slot", "face_value"]], on="slot")
+            deps = m.deposits.sort_values(["block_number", "log_index"]).merge(
+                m.payables[["slot", "face_value"]], on="slot")
             full = deps[deps["amount"].groupby(deps["slot"]).cumsum() >= deps["face_value"]]
-            paid = full.groupby("slot")["block_number"].min()
-        starts = m.time_of(first.to_numpy())
-        for slot, start in zip(first.index, starts, strict=True):
-            stop = float(m.time_of(np.array([paid[slot]]))[0]) if slot in paid.index else float("inf")
+            paid = full.groupby("slot")["block_timestamp"].min()
+        for slot, start in first.items():
+            stop = float(paid[slot]) if slot in paid.index else float("inf")
             spans[str(pay.at[slot, "debtor"])].append((float(start), stop, int(slot)))
     out = []
     for row in fin.sort_values("financing_id").itertuples():

@@ -115,7 +115,7 @@ def _receivables_in(m: data.Mirror, now: float, since: float | None = None) -> p
     if moves.empty:
         return pd.Series(dtype=float)
     moves = moves[moves["kind"].isin([data.MOVE_ISSUE, data.MOVE_SPLIT])]
-    times = m.time_of(moves["block_number"].to_numpy())
+    times = moves["block_timestamp"].to_numpy(dtype=float)
     keep = (times <= now) & (times >= (since if since is not None else -np.inf))
     mints = m.transfers[m.transfers["from_address"] == data.ZERO].drop_duplicates("token_id").set_index("token_id")
     owners = moves["to_token_id"].map(mints["to_address"])
@@ -127,11 +127,11 @@ def delinquencies(m: data.Mirror, now: float) -> pd.DataFrame:
     rows = []
     pay = m.payables.set_index("slot")
     if len(m.marks):
-        marks = m.marks.assign(t=m.time_of(m.marks["block_number"].to_numpy()))
+        marks = m.marks.assign(t=m.marks["block_timestamp"].astype(float))
         marks = marks[marks["t"] <= now]
         paid: dict[int, float] = {}
         if len(m.deposits):
-            deps = m.deposits.assign(t=m.time_of(m.deposits["block_number"].to_numpy())).sort_values("t")
+            deps = m.deposits.assign(t=m.deposits["block_timestamp"].astype(float)).sort_values("t")
             deps = deps[deps["t"] <= now].merge(m.payables[["slot", "face_value"]], on="slot")
             full = deps[deps["amount"].groupby(deps["slot"]).cumsum() >= deps["face_value"]]
             paid = full.groupby("slot")["t"].min().to_dict()

@@ -108,7 +108,8 @@ class _Builder:
         index = self.logs[block]
         self.logs[block] += 1
         self.tx += 1
-        return {"block_number": block, "log_index": index, "tx_hash": f"0x{self.tx:064x}"}
+        return {"block_number": block, "log_index": index, "tx_hash": f"0x{self.tx:064x}",
+                "block_timestamp": T0 + (block - 1) * BLOCK_SECONDS}
 
     @staticmethod
     def block(t: int) -> int:

@@ -33,8 +33,16 @@ class Truth:
         self.events: list[DecodedEvent] = decoder.decode_all(raw)
         self.accounts = sorted({*accounts, *contracts})
 
+        self._timestamps: dict[int, int] = {}
+
     def named(self, contract: str, name: str) -> list[DecodedEvent]:
         return [e for e in self.events if e.contract == contract and e.name == name]
+
+    def timestamp(self, block: int) -> int:
+        """The chain's timestamp of ``block`` (read once per block)."""
+        if block not in self._timestamps:
+            self._timestamps[block] = int(self.ledger.chain.w3.eth.get_block(block)["timestamp"])
+        return self._timestamps[block]
 
 
 Comparator = Callable[[Truth, list[dict]], None]
@@ -184,10 +192,12 @@ def contract_flags(t: Truth, rows: list[dict]) -> None:
 
 
 def _history(t: Truth, rows: list[dict], contract: str, name: str, fields: dict[str, str]) -> None:
-    """History rows equal the chain's logs of that event, field by field, in chain order."""
+    """History rows equal the chain's logs of that event, field by field, in chain order, with their
+    block's timestamp."""
     expected = [{"block_number": e.block_number, "log_index": e.log_index, "tx_hash": e.tx_hash,
-                 **{column: e[arg] for column, arg in fields.items()}} for e in t.named(contract, name)]
-    got = [{k: r[k] for k in ("block_number", "log_index", "tx_hash", *fields)} for r in rows]
+                 "block_timestamp": t.timestamp(e.block_number), **{column: e[arg] for column, arg in fields.items()}}
+                for e in t.named(contract, name)]
+    got = [{k: r[k] for k in ("block_number", "log_index", "tx_hash", "block_timestamp", *fields)} for r in rows]
     assert got == sorted(expected, key=lambda r: (r["block_number"], r["log_index"]))
 
 
@@ -301,6 +311,7 @@ def slot_marks(t: Truth, rows: list[dict]) -> None:
     defaulted = {(e.block_number, e.log_index) for e in t.named("SettlementVault", "SlotDefaulted")}
     assert {(r["block_number"], r["log_index"]) for r in rows if r["mark"] == "overdue"} == overdue
     assert {(r["block_number"], r["log_index"]) for r in rows if r["mark"] == "defaulted"} == defaulted
+    assert all(r["block_timestamp"] == t.timestamp(r["block_number"]) for r in rows)
     last = {r["slot"]: r["mark"] for r in rows}
     for slot, mark in last.items():
         status = t.vault.statusOf(slot).call()
@@ -346,6 +357,45 @@ def evidence_heads(t: Truth, rows: list[dict]) -> None:
         assert row["root"] == _hex(fn.headAt(row["size"]).call())
     if rows:
         assert rows[-1]["root"] == _hex(root)
+
+
+def _credit(t: Truth, name: str):
+    return t.ledger.chain.contract(name, t.ledger.address(name)).functions
+
+
+@comparator("credit_report")
+def credit_reports(t: Truth, rows: list[dict]) -> None:
+    events = t.named("CreditRegistry", "ReportRegistered")
+    assert sorted(r["root"] for r in rows) == sorted(e["root"] for e in events)
+    fn = _credit(t, "CreditRegistry")
+    for row in rows:
+        c = fn.commitmentOf(row["root"]).call()  # (bureau, expiry, registeredAt, revoked, subject, id, documentHash)
+        assert (row["bureau"], row["expiry"], row["registered_at"], row["revoked"], row["subject"], row["report_id"],
+                row["document_hash"]) == (c[0], c[1], c[2], c[3], c[4], c[5], _hex(c[6]))
+
+
+@comparator("credit_policy")
+def credit_policies(t: Truth, rows: list[dict]) -> None:
+    assert sorted(r["lender"] for r in rows) == sorted({e["lender"] for e in t.named("CreditGate", "CreditPolicySet")})
+    fn = _credit(t, "CreditGate")
+    for row in rows:
+        assert row["policy_hash"] == fn.policyOf(row["lender"]).call()
+
+
+@comparator("credit_pass")
+def credit_passes(t: Truth, rows: list[dict]) -> None:
+    latest: dict[tuple[str, str], tuple[int | None, int | None]] = {}  # the last grant, and its use if any
+    for e in t.events:
+        if e.contract == "CreditGate" and e.name == "PassGranted":
+            latest[(e["lender"], e["holder"])] = (None, None)
+        elif e.contract == "CreditGate" and e.name == "PassConsumed":
+            latest[(e["lender"], e["holder"])] = (e["tokenId"], e["value"])
+    assert sorted((r["lender"], r["holder"]) for r in rows) == sorted(latest)
+    fn = _credit(t, "CreditGate")
+    for row in rows:
+        assert (row["consumed_token_id"], row["consumed_value"]) == latest[(row["lender"], row["holder"])]
+        _, valid_until = fn.passOf(row["lender"], row["holder"]).call()  # a used pass is deleted
+        assert valid_until == (0 if row["consumed_token_id"] is not None else row["valid_until"])
 
 
 @comparator("raw_log")

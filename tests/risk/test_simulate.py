@@ -52,9 +52,10 @@ def test_bulk_mode_writes_the_mirror(bulk_factory) -> None:  # type: ignore[no-u
     mirror = built.mirror()
     assert len(mirror.profiles) == len(built.economy.firms)
     assert set(mirror.profiles["source"]) == {"simulator"}
-    # interpolated block times are exact for the simulator's 12-second blocks
-    blocks = mirror.moves["block_number"].to_numpy()[:50]
-    assert np.allclose(mirror.time_of(blocks), 1_767_225_600 + (blocks - 1) * 12, atol=12)
+    # history rows carry their block's time (12-second blocks from T0), and time_of agrees with them
+    blocks = mirror.moves["block_number"].to_numpy()
+    assert (mirror.moves["block_timestamp"].to_numpy() == 1_767_225_600 + (blocks - 1) * 12).all()
+    assert np.array_equal(mirror.time_of(blocks), mirror.moves["block_timestamp"].to_numpy(dtype=float))
 
 
 def test_honest_near_misses_on_the_safe_side_of_every_threshold() -> None:
