@@ -7,7 +7,7 @@ from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 
-from api import errors
+from api import errors, portal
 from api.audit import AuditWriter
 from api.auth import NonceStore
 from api.config import Settings
@@ -60,4 +60,6 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     for router in (health.router, metrics.router, auth.router, tx.router, holdings.router, records.router,
                    risk.router, evidence.router):
         app.include_router(router)
+    app.include_router(portal.router)
+    app.mount("/portal/static", portal.static, name="portal-static")
     return app
