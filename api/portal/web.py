@@ -12,6 +12,7 @@ from typing import Any
 from urllib.parse import quote, urlencode
 
 from fastapi import Request, Response
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
@@ -132,6 +133,10 @@ class PortalRoute(APIRoute):
                 return RedirectResponse(f"/portal/signin?next={quote(target)}", 303)
             except PortalError as exc:
                 return error_page(request, exc.status, exc.key, exc.values)
+            except RequestValidationError as exc:
+                first = exc.errors()[0] if exc.errors() else {}
+                where = ".".join(str(p) for p in first.get("loc", ()))
+                return error_page(request, 422, "error.InvalidRequest", {"message": f"{where}: {first.get('msg', '')}"})
             except ApiError as exc:  # a route function of the API refused
                 return error_page(request, exc.status, f"error.{exc.error}", {**exc.details, "message": exc.message})
 
