@@ -34,4 +34,5 @@ class Settings:
             db_url=os.environ.get("SCF_DB_URL", "sqlite:///.data/index.db"),
             domain=os.environ.get("SCF_API_DOMAIN", "localhost"),
             audit_db_url=os.environ.get("SCF_AUDIT_DB_URL") or None,
+            member_refresh_seconds=float(os.environ.get("SCF_MEMBER_REFRESH_SECONDS", "0.25")),
         )

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlmodel import Session
 
@@ -18,21 +19,24 @@ from api.observe import CALLER_KEY
 from ledger.client import Ledger
 from ledger.roles import Role
 
+# Dependencies that do no I/O are ``async def``: FastAPI runs a sync dependency in the thread pool, and
+# those hops cost more than the rest of a cached read (bench/api.py).
 
-def get_settings(request: Request) -> Settings:
+
+async def get_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_ledger(request: Request) -> Ledger:
+async def get_ledger(request: Request) -> Ledger:
     return request.app.state.ledger
 
 
-def get_nonces(request: Request) -> NonceStore:
+async def get_nonces(request: Request) -> NonceStore:
     return request.app.state.nonces
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    """A read session on the indexer's SQL mirror."""
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A read session on the indexer's SQL mirror (it connects lazily, in the endpoint's thread)."""
     with Session(request.app.state.engine) as session:
         yield session
 
@@ -76,7 +80,7 @@ class Caller:
         return party
 
 
-def authorize(
+async def authorize(
     request: Request,
     settings: SettingsDep,
     credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)],
@@ -92,7 +96,8 @@ def authorize(
         raise ApiError(401, "NotSignedIn", "sign in with Ethereum (GET /auth/nonce, POST /auth/login) first")
     session = read_token(credentials.credentials, settings.secret)
     request.scope[CALLER_KEY] = session.address  # for the audit log, denials included
-    member = request.app.state.members.get(session.address)
+    members = request.app.state.members
+    member = members.cached(session.address) or await run_in_threadpool(members.get, session.address)
     if not member.is_member:
         raise ApiError(403, "NotAMember", f"{session.address} is not a current member of the consortium")
     if rule.roles and not rule.roles & member.roles:
@@ -101,7 +106,7 @@ def authorize(
     return Caller(session.address, member.roles)
 
 
-def _member(caller: Annotated[Caller | None, Depends(authorize)]) -> Caller:
+async def _member(caller: Annotated[Caller | None, Depends(authorize)]) -> Caller:
     if caller is None:  # a public rule on an endpoint that needs a caller: a table mistake
         raise ApiError(500, "AccessMisconfigured", "this endpoint needs a signed-in caller")
     return caller

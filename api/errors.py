@@ -10,6 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from ledger.errors import (
     AccessDeniedError,
@@ -77,20 +78,52 @@ def install(app: FastAPI) -> None:
 
 def limit_body_size(app: FastAPI, max_bytes: int) -> None:
     """Refuse request bodies over ``max_bytes`` (by Content-Length, or as streamed) with 413."""
+    app.add_middleware(BodyLimit, max_bytes=max_bytes)
 
-    @app.middleware("http")
-    async def limit(request: Request, call_next):  # type: ignore[no-untyped-def]
-        declared = request.headers.get("content-length")
-        if declared is not None and (not declared.isdigit() or int(declared) > max_bytes):
-            return _body(413, "BodyTooLarge", f"request bodies are limited to {max_bytes} bytes")
-        if declared is None and request.method in ("POST", "PUT", "PATCH"):
-            body = b""
-            async for chunk in request.stream():
-                body += chunk
-                if len(body) > max_bytes:
-                    return _body(413, "BodyTooLarge", f"request bodies are limited to {max_bytes} bytes")
-            request._body = body  # let the route read what was already streamed
-        return await call_next(request)
+
+class BodyLimit:
+    """Pure ASGI (a ``BaseHTTPMiddleware`` would cost a task group per request): a declared length over
+    the limit is refused before the app runs; a body of undeclared length is read up to the limit first."""
+
+    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        declared = next((v for k, v in scope["headers"] if k == b"content-length"), None)
+        if declared is not None and (not declared.isdigit() or int(declared) > self.max_bytes):
+            await self._refuse(scope, receive, send)
+            return
+        if declared is None and scope["method"] in ("POST", "PUT", "PATCH"):
+            body, more = b"", True
+            while more:
+                message = await receive()
+                if message["type"] != "http.request":  # the client went away
+                    return
+                body += message.get("body", b"")
+                more = message.get("more_body", False)
+                if len(body) > self.max_bytes:
+                    await self._refuse(scope, receive, send)
+                    return
+            replayed = False
+
+            async def replay() -> Message:
+                nonlocal replayed
+                if replayed:
+                    return await receive()
+                replayed = True
+                return {"type": "http.request", "body": body, "more_body": False}
+
+            await self.app(scope, replay, send)
+            return
+        await self.app(scope, receive, send)
+
+    async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
+        response = _body(413, "BodyTooLarge", f"request bodies are limited to {self.max_bytes} bytes")
+        await response(scope, receive, send)
 
 
 def jsonable(value: Any) -> Any:

@@ -40,20 +40,29 @@ class Members:
         self._lock = threading.Lock()
         self._stop = threading.Event()
 
+    def cached(self, address: str) -> MemberRecord | None:
+        """The answer for ``address`` read at the current head, if there is one (no I/O: safe on the event
+        loop)."""
+        if self.refresh_seconds <= 0:
+            return None
+        entry = self._cache.get(address)
+        if entry is None or entry.head != self._head or entry.head < 0:
+            return None
+        if entry.record.is_member and entry.record.valid_until < time.time():
+            return None  # expired since it was read, with no block mined since
+        return entry.record
+
     def get(self, address: str) -> MemberRecord:
         """``address``'s membership and roles as the chain says (at most one poll interval old)."""
-        if self.refresh_seconds <= 0:
-            self.reads += 1
-            return self.ledger.member(address)
-        self._ensure_watching()
-        head = self._head
-        entry = self._cache.get(address)
-        if entry is not None and entry.head == head and (not entry.record.is_member
-                                                         or entry.record.valid_until >= time.time()):
-            return entry.record
-        record = self.ledger.member(address)  # tagged with the head seen before the read: a block mined
-        self.reads += 1  # meanwhile makes the next request read again
-        self._cache[address] = _Entry(head, record)
+        if (record := self.cached(address)) is not None:
+            return record
+        if self.refresh_seconds > 0:
+            self._ensure_watching()
+        head = self._head  # the head seen before the read: a block mined meanwhile makes the next request read again
+        record = self.ledger.member(address)
+        self.reads += 1
+        if self.refresh_seconds > 0:
+            self._cache[address] = _Entry(head, record)
         return record
 
     def _ensure_watching(self) -> None:

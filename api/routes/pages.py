@@ -28,7 +28,7 @@ class PageParams(BaseModel):
     offset: int
 
 
-def _page_params(
+async def _page_params(
     limit: Annotated[int, Query(ge=1, le=500, description="page size")] = 100,
     offset: Annotated[int, Query(ge=0, le=2**62, description="rows to skip")] = 0,
 ) -> PageParams:

@@ -43,7 +43,9 @@ def score(
     if caller.address.lower() != address.lower() and not caller.roles & SCORE_READERS:
         raise ApiError(403, "OtherFirmsData", f"the score of {address} is for that firm, lenders, auditors and "
                        "regulators only")
-    row = session.exec(select(CreditScore).where(func.lower(CreditScore.address) == address.lower())
+    # addresses are stored checksummed (from the chain) or lower-case (the simulator); the path is checksummed
+    # by Address, so both spellings hit the index on address (lower(address) would scan the table)
+    row = session.exec(select(CreditScore).where(col(CreditScore.address).in_((address, address.lower())))
                        .order_by(col(CreditScore.as_of_block).desc(), col(CreditScore.score_id).desc())).first()
     if row is None:
         raise ApiError(404, "NoScore", f"{address} has not been scored yet")
