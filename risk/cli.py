@@ -76,5 +76,59 @@ def exposure(core: str,
     typer.echo(frame.to_string(index=False))
 
 
+@app.command()
+def fit(
+    out: Annotated[Path, typer.Option(help="Write the fitted scorecard (JSON) here.")] = Path("data/risk-model.json"),
+    seed: Annotated[int, typer.Option(help="Seed of the simulated economy it learns from.")] = 1,
+    firms: Annotated[int, typer.Option(help="Firms in that economy.")] = 1500,
+) -> None:
+    """Fit the scorecard on a simulated economy's realized defaults and save it with its version."""
+    from risk.score import save_model
+    from risk.service import fit_simulated
+
+    if firms < 200:
+        raise typer.BadParameter("a scorecard needs at least 200 firms to learn from", param_hint="--firms")
+    model = fit_simulated(seed, firms)
+    save_model(model, out)
+    typer.echo(json.dumps({"model_version": model.version, "path": str(out)}))
+
+
+@app.command()
+def score(
+    db: Annotated[str, typer.Option(help="Database URL of the mirror.")] = "sqlite:///scf-sim.db",
+    model: Annotated[Path | None, typer.Option(help="A saved scorecard (scf risk fit); default: fit one on a "
+                                                    "simulated economy.")] = None,
+    save_model: Annotated[Path | None, typer.Option(help="Also save the model used here.")] = None,
+    top: Annotated[int, typer.Option(help="Rows of the table (lowest scores first).")] = 20,
+) -> None:
+    """Run the fraud rules and score every firm of the mirror; store alerts, scores, warnings and credit
+    lines; print the lowest scores."""
+    from rich.console import Console
+    from rich.table import Table
+
+    from risk import score as scoring
+    from risk.data import MirrorError
+    from risk.service import fit_simulated, score_mirror
+
+    try:
+        fitted = scoring.load_model(model) if model is not None else fit_simulated()
+        summary, scored = score_mirror(db, model=fitted)
+    except (scoring.ModelError, MirrorError) as exc:
+        typer.echo(f"error: {exc}", err=True)
+        raise typer.Exit(2) from exc
+    if save_model is not None:
+        scoring.save_model(fitted, save_model)
+    table = Table(title=f"{summary.firms} firms scored with {summary.model_version} at block {summary.as_of_block}")
+    for column in ("firm", "score", "warning", "credit line", "reasons"):
+        table.add_column(column, justify="right" if column in ("score", "credit line") else "left")
+    frame = scored.frame.sort_values(["score"], kind="stable").head(top)
+    for firm, row in frame.iterrows():
+        table.add_row(str(firm), str(int(row["score"])), str(row["warning"]), f"{int(row['credit_line']):,}",
+                      "; ".join(scored.reasons[firm][:2]))
+    console = Console(width=160)
+    console.print(table)
+    typer.echo(json.dumps(summary.as_dict()))
+
+
 if __name__ == "__main__":  # pragma: no cover
     app()

@@ -9,9 +9,11 @@ red/yellow/blue warnings; a recommended credit line; credit repair by decay of c
 from __future__ import annotations
 
 import hashlib
+import json
 import math
 import warnings
 from dataclasses import dataclass
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
@@ -188,24 +190,81 @@ def positions(m: data.Mirror) -> pd.Series:
 # --------------------------------------------------------------- the model
 
 
+class ModelError(ValueError):
+    """A saved scorecard that cannot be used."""
+
+
 @dataclass
 class Model:
-    scorecard: object
-    table: pd.DataFrame  # variable, bin id, points
-    version: str = MODEL_VERSION
+    """A fitted scorecard as plain numbers: per feature, the bin edges (bins ``(-inf, s0), [s0, s1), ...,
+    [sn, inf)``, as optbinning cuts them) and the points of each bin and of a missing value. ``version``
+    names the model (its family and a digest of its bins); every stored score carries it. ``scorecard`` is
+    optbinning's fitted object when the model was just fitted (None when loaded from a file)."""
+
+    bins: dict[str, tuple[np.ndarray, np.ndarray, float]]  # feature -> (splits, points per bin, missing points)
+    version: str
+    scorecard: object | None = None
+
+    @property
+    def table(self) -> pd.DataFrame:
+        """Variable, bin id, bin and points, one row per bin (the missing bin last)."""
+        rows = []
+        for feature, (splits, pts, missing) in self.bins.items():
+            edges = [-np.inf, *splits, np.inf]
+            for i, p in enumerate(pts):
+                rows.append((feature, i, f"[{edges[i]:.4g}, {edges[i + 1]:.4g})", float(p)))
+            rows.append((feature, len(pts), "Missing", float(missing)))
+        return pd.DataFrame(rows, columns=["Variable", "Bin id", "Bin", "Points"])
 
     def points(self, x: pd.DataFrame) -> pd.DataFrame:
         """Per-feature points for each row of ``x`` (sums to the base score)."""
-        out = pd.DataFrame(index=x.index)
-        bp = self.scorecard.binning_process_  # type: ignore[attr-defined]
+        out = {}
         for feature in FEATURES:
-            idx = bp.get_binned_variable(feature).transform(x[feature].to_numpy(), metric="indices")
-            pts = self.table[self.table["Variable"] == feature].set_index("Bin id")["Points"]
-            out[feature] = pts.reindex(idx).to_numpy()
-        return out
+            splits, pts, missing = self.bins[feature]
+            values = x[feature].to_numpy(dtype=float)
+            out[feature] = np.where(np.isnan(values), missing, pts[np.digitize(values, splits)])
+        return pd.DataFrame(out, index=x.index)
 
     def max_points(self) -> pd.Series:
-        return self.table.groupby("Variable")["Points"].max()
+        return pd.Series({f: float(pts.max()) for f, (_, pts, _) in self.bins.items()})
+
+    def to_json(self) -> dict:
+        return {"version": self.version, "features": {
+            f: {"splits": splits.tolist(), "points": pts.tolist(), "missing": missing}
+            for f, (splits, pts, missing) in self.bins.items()}}
+
+    @classmethod
+    def from_json(cls, doc: dict) -> Model:
+        try:
+            bins = {f: (np.array(b["splits"], dtype=float), np.array(b["points"], dtype=float), float(b["missing"]))
+                    for f, b in doc["features"].items()}
+            version = str(doc["version"])
+        except (KeyError, TypeError, ValueError) as exc:
+            raise ModelError(f"not a saved scorecard: {exc!r}") from exc
+        if set(bins) != set(FEATURES):
+            raise ModelError(f"the model's features {sorted(bins)} are not this scorecard's {sorted(FEATURES)}")
+        if any(len(pts) != len(splits) + 1 for splits, pts, _ in bins.values()):
+            raise ModelError("each feature needs one more bin's points than it has splits")
+        return cls(bins, version)
+
+
+def save_model(model: Model, path: str | Path) -> Path:
+    """Write ``model`` as JSON to ``path`` (folders created); returns the path."""
+    path = Path(path)
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_text(json.dumps(model.to_json(), indent=1))
+    return path
+
+
+def load_model(path: str | Path) -> Model:
+    """A model saved by :func:`save_model`; raises :class:`ModelError` for a missing or malformed file."""
+    try:
+        doc = json.loads(Path(path).read_text())
+    except FileNotFoundError as exc:
+        raise ModelError(f"no model file at {path}") from exc
+    except (OSError, ValueError) as exc:
+        raise ModelError(f"cannot read the model file {path}: {exc}") from exc
+    return Model.from_json(doc)
 
 
 def train_split(index: pd.Index, share: float = 0.3) -> np.ndarray:
@@ -225,8 +284,16 @@ def fit(x: pd.DataFrame, y: pd.Series) -> Model:
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")
         card.fit(x[list(FEATURES)], y.astype(int).to_numpy())
-    table = card.table(style="detailed")[["Variable", "Bin id", "Bin", "Points"]].reset_index(drop=True)
-    return Model(card, table)
+    table = card.table(style="detailed")
+    bins = {}
+    for feature in FEATURES:
+        splits = np.asarray(card.binning_process_.get_binned_variable(feature).splits, dtype=float)
+        rows = table[table["Variable"] == feature].sort_values("Bin id")
+        regular = rows[~rows["Bin"].astype(str).isin(["Special", "Missing"])]["Points"].to_numpy(dtype=float)
+        missing = float(rows.loc[rows["Bin"].astype(str) == "Missing", "Points"].iloc[0])
+        bins[feature] = (splits, regular, missing)
+    digest = hashlib.sha256(json.dumps(Model(bins, "").to_json()["features"], sort_keys=True).encode()).hexdigest()
+    return Model(bins, f"{MODEL_VERSION}+{digest[:12]}", card)
 
 
 def auc_ks(y: np.ndarray, score: np.ndarray) -> tuple[float, float]:

@@ -72,7 +72,7 @@ def test_scores_are_stored_with_version_inputs_points_and_reasons(fitted) -> Non
     assert score.store_scores(built.engine, model, scored, mirror.as_of_block) == len(x)
     with built.engine.connect() as conn:
         row = conn.execute(select(CreditScore.__table__).limit(1)).mappings().one()
-    assert row["model_version"] == score.MODEL_VERSION
+    assert row["model_version"] == model.version and model.version.startswith(score.MODEL_VERSION + "+")
     assert set(row["feature_points"]) == set(score.FEATURES)
     assert set(row["dimension_points"]) == set(score.DIMENSIONS)
     assert abs(sum(row["dimension_points"].values()) - row["base_score"]) <= 1
