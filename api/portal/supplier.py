@@ -14,7 +14,6 @@ from api.portal.web import PortalRoute, View, page
 from api.routes import holdings as claims
 from api.routes import records
 from api.routes.pages import PageParams, Paging
-from api.types import Bytes32
 
 pages = APIRouter(route_class=PortalRoute)
 EVERYTHING = PageParams(limit=500, offset=0)  # the API's largest page
@@ -65,7 +64,8 @@ def holdings(current: Annotated[View, Depends(page("supplier.holdings"))], sessi
 @pages.get("/portal/supplier/invoices", name="supplier.invoices")
 def invoices(current: Annotated[View, Depends(page("supplier.invoices"))], session: SessionDep, paging: Paging,
              status: Annotated[int | None, Query(ge=0, le=255)] = None,
-             document: Annotated[Bytes32 | None, Query(description="SHA-256 of a dropped file")] = None
+             document: Annotated[str | None, Query(pattern=r"^0x[0-9a-fA-F]{64}$",
+                                                   description="SHA-256 of a dropped file")] = None
              ) -> HTMLResponse:
     """The caller's invoices; with ``document`` (hashed in the browser), which of them it is."""
     found = records.invoices(current.member, session, paging, party=None, status=status)

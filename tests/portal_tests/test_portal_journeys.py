@@ -1,0 +1,145 @@
+"""One journey per role in a real browser (Debian's Chromium under Playwright) against a running stack
+(anvil + indexer + API), in both languages, with an injected wallet, axe-core on every page and a
+screenshot of each (build/portal-screenshots/)."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+
+import pytest
+from portal_fixtures import *  # noqa: F403  (fixtures)
+from portal_fixtures import DOCUMENT
+
+from api.portal.i18n import LANGUAGES, Translator
+from api.portal.web import format_amount
+
+pytestmark = pytest.mark.slow
+AMOUNT_FIELDS = {"balance", "value", "available", "allowance", "amount", "current"}  # as portal.js formats them
+DECIMALS = 6
+
+
+def expected_error(lang: str, body: dict) -> str:  # type: ignore[type-arg]
+    """What the page must say for an API error body: its translation with amounts formatted."""
+    values = {k: format_amount(int(v), DECIMALS) if k in AMOUNT_FIELDS else v for k, v in body["details"].items()}
+    return Translator(lang)(f"error.{body['error']}", **values)
+
+
+def submit(session, action: str, **fields: str) -> str:  # type: ignore[no-untyped-def]
+    """Fill and submit an action form; returns what its result region finally says."""
+    form = session.page.locator(f"form.tx-form[data-action={action}]")
+    for name, value in fields.items():
+        target = form.locator(f"[name={name}]")
+        if target.evaluate("e => e.tagName") == "SELECT":
+            target.select_option(value)
+        else:
+            target.fill(value)
+    form.locator("button[type=submit]").click()
+    result = form.locator(".tx-result")
+    result.locator("xpath=self::*[contains(@class, 'ok') or contains(@class, 'error')]").wait_for(timeout=20_000)
+    return result.inner_text()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_supplier_journey(visitor, stack, lang) -> None:  # type: ignore[no-untyped-def]
+    t = Translator(lang)
+    a = stack.actors
+    me = visitor(a.supplier, lang, "supplier")
+    me.sign_in("/portal/supplier/holdings")
+    me.check("holdings")
+    rows = {int(r.get_attribute("data-token")): r.inner_text() for r in me.page.locator("tr[data-token]").all()}
+    main, pledged = stack.tokens["main"], stack.tokens["pledged"]
+    waiting = stack.tokens[f"waiting{LANGUAGES.index(lang)}"]  # one claim to accept per language
+    for status in ("status.accepted", "status.financed", "status.frozen"):
+        assert t(status) in rows[main], (status, rows[main])
+    assert t("status.pledged") in rows[pledged] and t("status.awaiting") in rows[waiting]
+
+    # refused: a split beyond the claim's free value, explained in the page's language
+    too_much = {"action": "split", "token_id": main, "to": a.supplier3.address, "value": str(10_000 * 10**DECIMALS)}
+    body = me.page.request.post(stack.url + "/portal/api/tx/build", data=too_much).json()
+    said = submit(me, "split", token_id=str(main), to=a.supplier3.address, value="10000")
+    assert said == expected_error(lang, body), (said, body)
+    assert t("error.generic", message="") not in said  # a translated explanation, not the raw API text
+    me.check("split-refused")
+
+    # a split within the value: built by the server, signed by the wallet, relayed by /tx/send
+    before = me.wallet.calls.count("eth_signTransaction")
+    said = submit(me, "split", token_id=str(main), to=a.supplier3.address, value="10.5")
+    assert "ValueMoved" in said and me.wallet.calls.count("eth_signTransaction") == before + 1
+    me.check("split-done")
+    stack.sync()
+    me.page.reload()
+    left = format_amount(stack.ledger.holding(main).value, DECIMALS)
+    assert left in me.page.locator(f"tr[data-token='{main}']").inner_text()
+
+    # accepting with a wallet that only sends (like MetaMask): the page reads the decoded receipt instead
+    me.wallet.sign_only = False
+    said = submit(me, "accept", token_id=str(waiting))
+    assert "Accepted" in said and me.wallet.calls[-1] == "eth_sendTransaction"
+    stack.sync()
+    me.page.reload()
+    assert t("status.accepted") in me.page.locator(f"tr[data-token='{waiting}']").inner_text()
+    me.check("accepted")
+
+    # notarization: the file is hashed in the browser; only its SHA-256 reaches the server
+    me.visit("/portal/supplier/invoices", "invoices")
+    sent: list[str] = []
+    me.page.on("request", lambda request: sent.append(f"{request.method} {request.url} {request.post_data or ''}"))
+    with me.page.expect_navigation():
+        me.page.set_input_files("#drop-file", files=[{"name": "invoice.pdf", "mimeType": "application/pdf",
+                                                      "buffer": DOCUMENT}])
+    digest = "0x" + hashlib.sha256(DOCUMENT).hexdigest()
+    assert me.page.input_value("#document") == "" and digest in me.page.url
+    assert all(DOCUMENT.decode(errors="ignore")[:20] not in line and line.startswith("GET") for line in sent)
+    result = me.page.locator("#document-result").inner_text()
+    assert t("invoices.document_hash", hash=digest) in result
+    assert re.search(re.escape(t("invoice.status.1")), result)
+    me.check("notarized")
+    with me.page.expect_navigation():
+        me.page.set_input_files("#drop-file", files=[{"name": "other.pdf", "mimeType": "application/pdf",
+                                                      "buffer": b"never notarized"}])
+    assert t("invoices.not_yet") in me.page.locator("#document-result").inner_text()
+
+    # refused: a page of another role
+    me.visit("/portal/core/payables", "refused-page", status=403)
+    assert t("error.title.403") in me.page.locator("main").inner_text()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_core_enterprise_journey(visitor, stack, lang) -> None:  # type: ignore[no-untyped-def]
+    t = Translator(lang)
+    a = stack.actors
+    me = visitor(a.core, lang, "core")
+    me.sign_in("/portal/core/payables")
+    me.check("payables")
+    main = me.page.locator("main")
+    assert t("payables.open", slot=stack.slots["main"]) in main.inner_text()
+    calendar = me.page.locator("section[aria-labelledby=calendar] tbody tr")
+    assert calendar.count() >= 1
+    due = me.page.locator("section[aria-labelledby=deposits-due] tbody tr")
+    assert due.count() == 4  # every payable of the scenario is unpaid
+    assert format_amount(1000 * 10**DECIMALS, DECIMALS) in " ".join(due.all_inner_texts())
+
+    # the tier penetration of the split payable
+    me.page.click(f"text={t('payables.open', slot=stack.slots['main'])}")
+    me.page.wait_for_url(f"**/portal/core/payables/{stack.slots['main']}")
+    me.check("tier-penetration")
+    tiers = me.page.locator("section[aria-labelledby=tiers] tbody tr").all_inner_texts()
+    heads = [row.split("\t")[0] for row in tiers]
+    assert heads[:3] == [t("payable.tier_n", tier=n) for n in (1, 2, 3)] and heads[-1] == t("payable.lenders")
+    tree = me.page.locator("ul.tree")
+    for key in ("main", "tier2", "tier3"):
+        assert tree.get_by_text(re.compile(rf"\b{stack.tokens[key]}\b")).count() >= 1
+    assert tree.locator(".node.lender").count() == 1
+
+    # switching language from the header keeps the page
+    other = LANGUAGES[1 - LANGUAGES.index(lang)]
+    me.page.click(f"nav.langs a[hreflang={other}]")
+    assert me.page.evaluate("document.documentElement.lang") == other
+    me.lang = other
+    me.check("switched-language")
+    me.lang = lang
+
+    # refused: a supplier's page, and the holdings endpoint of the API without a bearer token
+    me.visit(f"/portal/supplier/holdings?lang={lang}", "refused-page", status=403)
+    assert t("error.PageRoleRequired", roles=t("role.SUPPLIER")) in main.inner_text()
