@@ -22,12 +22,16 @@ def main() -> None:
 def demo(
     data_dir: DataDir = Path(".data"),
     rpc: Annotated[str | None, typer.Option(help="Use this JSON-RPC endpoint instead of a local anvil.")] = None,
+    serve: Annotated[bool, typer.Option(help="Serve the API afterwards, until Ctrl-C.")] = True,
+    host: Annotated[str, typer.Option(help="Interface the API listens on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="API port (a free one if it is taken).")] = 8000,
 ) -> None:
-    """Run the scripted supply-chain scenario on a local anvil (or --rpc) and print each step."""
+    """The main job: a supply chain on a local anvil (or --rpc) through every contract, indexed into
+    SQLite, scored and screened for fraud, summarised, then served over the API until Ctrl-C."""
     from ledger.demo import run_demo
 
     with errors():
-        run_demo(data_dir, console, rpc)
+        run_demo(data_dir, console, rpc, serve=serve, host=host, port=port)
 
 
 key_app = typer.Typer(no_args_is_help=True, help="Encrypted keystores.")

@@ -1,11 +1,17 @@
-"""The main job until the platform service lands: a scripted supply-chain scenario on a local
-anvil that exercises every contract and prints each step."""
+"""The main job: a supply chain on a local anvil (a core enterprise, three tiers of suppliers, two
+lenders) driven through every contract, mirrored into SQLite, scored and screened for fraud, then
+served over the API on localhost until Ctrl-C."""
 
 from __future__ import annotations
 
 import os
+import secrets
+import signal
+import socket
+import threading
 import time
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
 
@@ -14,7 +20,7 @@ from rich.table import Table
 from web3 import Web3
 
 from ledger import settlement
-from ledger.anvil import Anvil, dev_accounts
+from ledger.anvil import Anvil, dev_accounts, free_port
 from ledger.chain import Chain
 from ledger.client import InvoiceRegistration, IssueRequest, Ledger
 from ledger.deployment import deploy_system, save_manifest
@@ -29,29 +35,54 @@ DAY = 86400
 UNIT = 10**6  # the test stablecoin has 6 decimals
 
 
-def run_demo(data_dir: Path, console: Console | None = None, rpc_url: str | None = None) -> Ledger:
-    """Run the scenario on ``rpc_url`` (or a fresh local anvil) and return the ledger it used."""
+@dataclass
+class DemoRun:
+    """What the scenario left behind: the ledger, who is who, and the payables it issued."""
+
+    ledger: Ledger
+    data_dir: Path
+    names: dict[str, str]  # address -> display name
+    accounts: dict[str, object]  # display name -> LocalAccount
+    slots: list[int] = field(default_factory=list)
+
+    @property
+    def db_url(self) -> str:
+        return f"sqlite:///{self.data_dir / 'index.db'}"
+
+
+def run_demo(data_dir: Path, console: Console | None = None, rpc_url: str | None = None, *,
+             serve: bool = False, host: str = "127.0.0.1", port: int = 8000) -> DemoRun:
+    """Run the scenario on ``rpc_url`` (or a fresh local anvil), index, score and screen it, print the
+    summary and, with ``serve``, serve the API until Ctrl-C; then stop everything it started."""
     console = console or Console()
     if rpc_url:
-        return _scenario(Chain(rpc_url), data_dir, console)
+        return _main_job(Chain(rpc_url), rpc_url, data_dir, console, serve, host, port)
     with Anvil(accounts=12) as node:
         console.print(f"[bold]anvil[/] listening on {node.url}")
-        ledger = _scenario(Chain(node.url), data_dir, console)
-        _index(ledger, node.url, data_dir, console)
-        return ledger
+        return _main_job(Chain(node.url), node.url, data_dir, console, serve, host, port)
 
 
-def _index(ledger: Ledger, rpc_url: str, data_dir: Path, console: Console) -> None:
+def _main_job(chain: Chain, rpc_url: str, data_dir: Path, console: Console, serve: bool, host: str,
+              port: int) -> DemoRun:
+    run = _scenario(chain, data_dir, console)
+    _index(run, rpc_url, console)
+    _summary(run, console)
+    if serve:
+        _serve(run, rpc_url, console, host, port)
+    return run
+
+
+def _index(run: DemoRun, rpc_url: str, console: Console) -> None:
     """Mirror the demo chain into a fresh SQLite file and show what landed there."""
     from sqlalchemy import func, select
 
     from indexer import Indexer
     from indexer.models import Deposit, EvidenceBatch, Financing, Holding, Invoice, Organization, Payable, Redemption
 
-    database = data_dir / "index.db"
-    for stale in data_dir.glob("index.db*"):
+    database = run.data_dir / "index.db"
+    for stale in run.data_dir.glob("index.db*"):
         stale.unlink()
-    indexer = Indexer(rpc_url, f"sqlite:///{database}", ledger.deployment, confirmations=0)
+    indexer = Indexer(rpc_url, run.db_url, run.ledger.deployment, confirmations=0)
     state = indexer.sync()
     table = Table(title=f"SQL mirror in {database} (block {state.block_number}, {indexer.events_applied} events)")
     table.add_column("table")
@@ -64,13 +95,13 @@ def _index(ledger: Ledger, rpc_url: str, data_dir: Path, console: Console) -> No
     console.print(table)
 
 
-def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
+def _scenario(chain: Chain, data_dir: Path, console: Console) -> DemoRun:
     keys = dev_accounts(10)
     admin, registrar, core, tier1, tier2, tier3, lender, regulator, lender2, bureau = keys
     consortium_key = os.environ.get("SCF_CONSORTIUM_KEY", "local-demo-consortium-key!").encode()
     step = _stepper(console)
 
-    deployment = step("deploy Participants, InvoiceRegistry, ReceivableToken, test stablecoin", lambda: deploy_system(
+    deployment = step("deploy the system (9 contracts and a test stablecoin)", lambda: deploy_system(
         chain, admin, kyc_registrars=(registrar.address,)
     ))
     data_dir.mkdir(parents=True, exist_ok=True)
@@ -137,7 +168,7 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
                   expiry=expiry, nonce=1)
     step("Tier-1 approves the financing desk on its claims",
          lambda: supplier.set_approval_for_all(desk.contract.address, True))
-    _credit_gate(ledger, chain, desk, console, step, admin=admin, bureau=bureau, lender=lender, firm=tier1,
+    _credit_gate(ledger, chain, desk, console, step, bureau=bureau, lender=lender, firm=tier1,
                  offer=offer, token=token)
     financed = step("Tier-1 takes Harbor Bank's signed offer: discount 400,000 at 6% a year (DvP)",
                     lambda: desk.take_offer(tier1, offer, token, desk.sign(lender, offer)))
@@ -150,6 +181,25 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
     loan = step("Tier-2 pledges its 150,000 claim to River Bank for a 120,000 loan at 8%",
                 lambda: desk.take_offer(tier2, pledge, t2_token, desk.sign(lender2, pledge)))
     loan_id = loan.event("Financed")["financingId"]
+
+    # A near-duplicate: INV-2026-0002 again with its date moved a day. Its full fingerprint is new, so the
+    # registry takes it; its partial fingerprints (seller+number, buyer+number+amount) match the original,
+    # which the risk engine reads as one invoice financed twice, by Harbor Bank and by River Bank.
+    twin = InvoiceRegistration(InvoiceFields(tier1.address, core.address, "INV-2026-0002", 400_000 * UNIT, "CNY",
+                                             date(2026, 11, 3)), document_hash=os.urandom(32))
+    twin_print, _ = step("Tier-1 registers INV-2026-0002 again, dated a day later (a new full fingerprint)",
+                         lambda: supplier.register_invoice(twin, consortium_key))
+    step("Core Motors confirms it", lambda: ledger.as_member(core).confirm_invoices([twin_print]))
+    slot_b, token_b, _ = step("Core Motors issues a 400,000 payable on it to Tier-1, due in 120 days",
+                              lambda: ledger.as_core(core).issue(IssueRequest(
+                                  holder=tier1.address, face_value=400_000 * UNIT, maturity=maturity + 30 * DAY,
+                                  invoices=[twin_print])))
+    step(f"Tier-1 accepts token {token_b}", lambda: supplier.accept(token_b))
+    step("Tier-1 splits 150,000 of it to Tier-2", lambda: supplier.split(token_b, tier2.address, 150_000 * UNIT))
+    resale = Offer(lender=lender2.address, token_id=token_b, value=200_000 * UNIT, rate_bps=700, fee=300 * UNIT,
+                   expiry=expiry, nonce=2)
+    step("Tier-1 discounts 200,000 of it with River Bank (DvP)",
+         lambda: desk.take_offer(tier1, resale, token_b, desk.sign(lender2, resale)))
 
     # Evidence: the invoices' documents, anchored as one Merkle batch.
     leaves = [[i.document_hash, Web3.keccak(text=i.fields.number), int(i.fields.issue_timestamp)] for i in invoices]
@@ -190,10 +240,11 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> Ledger:
     statuses = [ledger.invoice(p).status.name for p in prints]
     console.print(f"payable {slot}: face {payable.face_value / UNIT:,.2f}, "
                   f"redeemed {payable.redeemed_value / UNIT:,.2f}, invoices {statuses}")
-    return ledger
+    return DemoRun(ledger, data_dir, {a.address: n for a, n in names.items()},
+                   {n: a for a, n in names.items()}, [slot, slot_b])
 
 
-def _credit_gate(ledger: Ledger, chain: Chain, desk: FinancingDesk, console: Console, step: Callable, *, admin,
+def _credit_gate(ledger: Ledger, chain: Chain, desk: FinancingDesk, console: Console, step: Callable, *,
                  bureau, lender, firm, offer: Offer, token: int) -> None:
     """Harbor Bank finances only firms that prove, from a bureau's registered credit report and without
     revealing it, that their score is at least 700 with no court judgments (Groth16 through CreditGate)."""
@@ -203,8 +254,7 @@ def _credit_gate(ledger: Ledger, chain: Chain, desk: FinancingDesk, console: Con
     from zk.report import CreditReport
     from zk.schema import FIELDS, TaxGrade
 
-    credit = step("deploy CreditRegistry, CreditGate and the Groth16 verifier", lambda: CreditContracts.deploy(
-        chain, admin, ledger.participants.address, desk.contract.address))
+    credit = CreditContracts.of(ledger)  # deployed with the system: registry, gate, Groth16 verifier
     now = int(chain.w3.eth.get_block("latest")["timestamp"])
     day = day_number(now)
     fields = {f.name: 1 for f in FIELDS}
@@ -232,7 +282,8 @@ def _credit_gate(ledger: Ledger, chain: Chain, desk: FinancingDesk, console: Con
 
 def _repay(ledger: Ledger, desk: FinancingDesk, borrower, loan_id: int):
     _, interest = desk.amount_due(loan_id)
-    ledger.execute(borrower, ledger.asset.functions.mint(borrower.address, interest))  # the interest money
+    # the interest money, plus 1.00 for the seconds that pass before the repayment's block
+    ledger.execute(borrower, ledger.asset.functions.mint(borrower.address, interest + UNIT))
     ledger.execute(borrower, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
     return desk.repay(borrower, loan_id)
 
@@ -274,5 +325,80 @@ def _refused(action: Callable) -> str:
     raise AssertionError("the contract accepted an action it must refuse")
 
 
-def _by_address(keys: list, address: str):
-    return next((k for k in keys if k.address == address), None)
+def _summary(run: DemoRun, console: Console) -> None:
+    """What a person wants to see: how far each payable's value reached down the chain and who financed what."""
+    from sqlmodel import Session, select
+
+    from indexer.db import make_engine
+    from indexer.models import Financing, Payable
+    from indexer.queries import payable_tree
+
+    def name(address: str) -> str:
+        return run.names.get(Web3.to_checksum_address(address), address)
+
+    engine = make_engine(run.db_url)
+    with Session(engine) as session:
+        for slot in run.slots:
+            payable = session.get(Payable, slot)
+            nodes = payable_tree(session, slot)
+            table = Table(title=f"Tier penetration of payable {slot}: {name(payable.debtor)} owes "
+                                f"{payable.face_value / UNIT:,.0f}, paid {payable.cumulative_paid / UNIT:,.0f}")
+            for column in ("tier", "token", "holder", "received", "holds now"):
+                table.add_column(column, justify="right" if column in ("received", "holds now") else "left")
+            for node in sorted(nodes, key=lambda n: (n.tier, n.token_id)):
+                table.add_row(str(node.tier), str(node.token_id), name(node.owner), f"{node.received / UNIT:,.0f}",
+                              "redeemed" if node.burned else f"{node.value / UNIT:,.0f}")
+            console.print(table)
+        financings = session.exec(select(Financing).order_by(Financing.financing_id)).all()
+    engine.dispose()
+    table = Table(title="Financings")
+    for column in ("lender", "supplier", "kind", "claim value", "paid to supplier", "status"):
+        table.add_column(column, justify="right" if column in ("claim value", "paid to supplier") else "left")
+    for f in financings:
+        kind = Kind(f.kind).name.lower()
+        status = "repaid" if f.repaid_by else ("active" if f.kind == Kind.PLEDGE else "bought")
+        table.add_row(name(f.lender), name(f.holder), kind, f"{f.value / UNIT:,.0f}", f"{f.price / UNIT:,.2f}", status)
+    console.print(table)
+
+
+def _serve(run: DemoRun, rpc_url: str, console: Console, host: str, port: int) -> None:
+    """Serve the API on ``host:port`` (a free port if it is taken) while an indexer follows the chain;
+    Ctrl-C (or SIGTERM) stops both."""
+    import uvicorn
+
+    from api.config import Settings
+    from api.main import create_app
+    from indexer import Indexer
+
+    port = port if _port_free(host, port) else free_port()
+    settings = Settings(rpc_url=rpc_url, manifest=run.data_dir / "deployments.json", secret=secrets.token_bytes(32),
+                        db_url=run.db_url, domain=f"{host}:{port}")
+    indexer = Indexer(rpc_url, run.db_url, run.ledger.deployment, confirmations=0)
+    follower = threading.Thread(target=indexer.run, name="indexer", daemon=True)
+    follower.start()
+    server = uvicorn.Server(uvicorn.Config(create_app(settings, run.ledger), host=host, port=port,
+                                           log_level="warning"))
+    base = f"http://{host}:{port}"
+    console.print(f"\n[bold]API[/] on {base}: docs {base}/docs, health {base}/health, metrics {base}/metrics")
+    console.print(f"  chain {rpc_url} (chain id {run.ledger.chain.chain_id}), mirror {run.db_url}, "
+                  "the indexer follows new blocks")
+    console.print("  [dim]Ctrl-C stops the API, the indexer and anvil.[/]")
+    signal.signal(signal.SIGTERM, _interrupt)  # SIGTERM stops it the way Ctrl-C does
+    try:
+        server.run()  # shuts down gracefully on SIGINT/SIGTERM, then re-raises the signal
+    except KeyboardInterrupt:
+        pass
+    finally:
+        indexer.stop()
+        follower.join(timeout=10)
+        indexer.close()
+    console.print("stopped the API and the indexer")
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt
+
+
+def _port_free(host: str, port: int) -> bool:
+    with socket.socket() as probe:
+        return probe.connect_ex((host, port)) != 0

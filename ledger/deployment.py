@@ -21,6 +21,9 @@ SYSTEM_CONTRACTS = (
     "SettlementVault",
     "FinancingDesk",
     "EvidenceLedger",
+    "CreditVerifier",
+    "CreditRegistry",
+    "CreditGate",
 )
 
 
@@ -94,11 +97,13 @@ def deploy_system(
     admin_delay: int = DEFAULT_ADMIN_DELAY,
     settlement_asset: str | None = None,
     kyc_registrars: tuple[str, ...] = (),
+    credit_pass_lifetime: int = 86400,
 ) -> Deployment:
     """Deploy the whole system (and a test stablecoin when no settlement asset is given) and grant
-    SYSTEM_ROLE to the contracts that need it (token, vault, desk). ``deployer`` is the initial
-    default admin; with ``admin`` given it grants the registrars first and then starts the
-    two-step admin transfer (``admin`` accepts after the delay).
+    SYSTEM_ROLE to the contracts that need it (token, vault, desk). The credit contracts (Groth16
+    verifier, CreditRegistry, CreditGate) come with it; a CreditGate pass lasts ``credit_pass_lifetime``
+    seconds. ``deployer`` is the initial default admin; with ``admin`` given it grants the registrars
+    first and then starts the two-step admin transfer (``admin`` accepts after the delay).
     """
     records: dict[str, DeployedContract] = {}
 
@@ -117,6 +122,9 @@ def deploy_system(
     vault = deploy("SettlementVault", participants.address, token.address, registry.address)
     desk = deploy("FinancingDesk", participants.address, token.address, vault.address)
     deploy("EvidenceLedger", participants.address)
+    verifier = deploy("CreditVerifier")
+    reports = deploy("CreditRegistry", participants.address)
+    deploy("CreditGate", participants.address, reports.address, verifier.address, desk.address, credit_pass_lifetime)
     for system_contract in (token, vault, desk):
         chain.send(deployer, participants.functions.grantRole(Role.SYSTEM.id, system_contract.address))
     for registrar in kyc_registrars:

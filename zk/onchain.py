@@ -8,6 +8,7 @@ from eth_account.signers.local import LocalAccount
 from web3.contract import Contract
 
 from ledger.chain import Chain
+from ledger.client import Ledger
 from zk.prover import Proof
 
 
@@ -27,6 +28,14 @@ class CreditContracts:
         gate, _ = chain.deploy(deployer, "CreditGate", participants, registry.address, verifier.address, desk,
                                pass_lifetime)
         return cls(chain, verifier, registry, gate)
+
+    @classmethod
+    def of(cls, ledger: Ledger) -> CreditContracts:
+        """The credit contracts of ``ledger``'s deployment (deploy_system deploys them)."""
+        chain = ledger.chain
+        return cls(chain, chain.contract("CreditVerifier", ledger.address("CreditVerifier")),
+                   chain.contract("CreditRegistry", ledger.address("CreditRegistry")),
+                   chain.contract("CreditGate", ledger.address("CreditGate")))
 
     # ---------------------------------------------------------------- registry
     def register(self, bureau: LocalAccount, root: int, subject: str, document_hash: bytes, expiry: int):

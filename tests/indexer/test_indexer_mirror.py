@@ -29,7 +29,7 @@ def test_every_event_of_the_business_contracts_has_a_handler_or_is_raw_only() ->
     raw_only |= {(c, "EIP712DomainChanged") for c in ("ReceivableToken", "FinancingDesk", "EvidenceLedger")}
     raw_only |= {
                  ("ReceivableToken", "TransferValue"), ("ReceivableToken", "SlotChanged"),
-                 ("ReceivableToken", "ApprovalValue")}
+                 ("ReceivableToken", "ApprovalValue"), ("CreditGate", "NonceIssued")}
     from ledger.artifacts import load_artifact
     from ledger.deployment import SYSTEM_CONTRACTS
 

@@ -219,3 +219,47 @@ def test_revocation_after_the_pass_blocks_financing(ledger, actors, zk_actors, c
     result = credit.gate.functions.check(actors.lender.address, actors.supplier.address, 1, 1).call(
         {"from": desk_address})
     assert result is False
+
+
+def test_the_mirror_follows_reports_policies_and_passes(ledger, actors, zk_actors, credit, setup, zk_worker,
+                                                        tmp_path):
+    """The indexer mirrors the credit contracts: a report and its revocation, the lender's policy, a pass
+    and the financing that used it."""
+    from indexer import Indexer
+    from indexer.engine import iter_rows
+    from indexer.models import CreditPass, CreditPolicy, CreditReport
+
+    report, day, nonce = setup
+    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
+    desk.set_policy(actors.lender, credit.gate.address)
+    _, token = issue_claim(ledger, actors, 1000 * ONE, maturity_in=60 * DAY)
+    ledger.as_member(actors.supplier).set_approval_for_all(desk.contract.address, True)
+    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
+    ledger.execute(actors.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    receipt = credit.submit_proof(actors.lender, actors.supplier.address,
+                                  prove_for(zk_worker, report, day, actors.lender.address, nonce))
+    (granted,) = credit.gate.events.PassGranted().process_receipt(receipt)
+    offer = Offer(lender=actors.lender.address, token_id=token, value=100 * ONE, rate_bps=800,
+                  expiry=now(ledger.chain) + DAY, nonce=1)
+    financed = desk.take_offer(actors.supplier, offer, token, desk.sign(actors.lender, offer))
+    other = make_report(actors.supplier2.address, day)
+    credit.register(zk_actors.bureau2, other.root, actors.supplier2.address, other.document_hash(),
+                    now(ledger.chain) + 30 * DAY)
+    credit.revoke(zk_actors.bureau2, other.root)
+
+    indexer = Indexer(ledger.chain.rpc_url, f"sqlite:///{tmp_path / 'mirror.db'}", ledger.deployment,
+                      confirmations=0)
+    indexer.sync()
+    rows = iter_rows(indexer.engine, (CreditReport, CreditPolicy, CreditPass))
+    indexer.close()
+    reports = {r["root"]: r for r in rows["credit_report"]}
+    assert set(reports) == {report.root, other.root}
+    assert (reports[report.root]["subject"], reports[report.root]["bureau"], reports[report.root]["revoked"]) == (
+        actors.supplier.address, zk_actors.bureau.address, False)
+    assert (reports[other.root]["bureau"], reports[other.root]["revoked"]) == (zk_actors.bureau2.address, True)
+    assert reports[report.root]["document_hash"] == "0x" + report.document_hash().hex()
+    assert [(r["lender"], r["policy_hash"]) for r in rows["credit_policy"]] == [(actors.lender.address, POLICY.hash)]
+    (used,) = rows["credit_pass"]
+    assert (used["lender"], used["holder"], used["root"], used["nonce"], used["valid_until"]) == (
+        actors.lender.address, actors.supplier.address, report.root, nonce, granted["args"]["validUntil"])
+    assert (used["consumed_token_id"], used["consumed_value"]) == (financed.event("Financed")["tokenId"], 100 * ONE)

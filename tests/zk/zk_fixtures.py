@@ -99,5 +99,4 @@ def zk_actors(ledger, actors) -> ZkActors:
 
 @pytest.fixture
 def credit(ledger, actors) -> CreditContracts:
-    return CreditContracts.deploy(ledger.chain, actors.admin, ledger.participants.address,
-                                  ledger.address("FinancingDesk"))
+    return CreditContracts.of(ledger)  # deploy_system deploys them with the rest
