@@ -14,6 +14,7 @@ from api.portal.web import PortalRoute, View, page
 from api.routes import holdings as claims
 from api.routes import records
 from api.routes.pages import PageParams, Paging
+from ledger.financing import Kind
 
 pages = APIRouter(route_class=PortalRoute)
 EVERYTHING = PageParams(limit=500, offset=0)  # the API's largest page
@@ -40,8 +41,8 @@ def _statuses(current: View, item: claims.HoldingPublic, financed: set[int]) -> 
 
 
 def _financed_tokens(current: View, session: Session) -> set[int]:
-    """Tokens of the caller that a lender financed (discounted part of, or lent against)."""
-    found = records.financings(current.member, session, EVERYTHING, party=None, kind=None, status=None)
+    """Tokens of the caller that a lender discounted part of (a pledge shows as the token's encumbrance)."""
+    found = records.financings(current.member, session, EVERYTHING, party=None, kind=Kind.DISCOUNT, status=None)
     return {f.token_id for f in found.items if f.holder.lower() == current.member.address.lower()}
 
 
@@ -53,10 +54,10 @@ def holdings(current: Annotated[View, Depends(page("supplier.holdings"))], sessi
                             limit=paging.limit, offset=paging.offset)
     financed = _financed_tokens(current, session)
     rows = [HoldingRow(item, _statuses(current, item, financed)) for item in found.items]
-    live = [r.item for r in rows if not r.item.burned]
+    movable = [r.item for r in rows if "status.accepted" in r.statuses and int(r.item.value)]
     desk = current.ledger.deployment.contracts.get("FinancingDesk")
     return current.render("supplier/holdings.html", title=current.t("holdings.title"), page=found, rows=rows,
-                          slot=slot, include_burned=include_burned, movable=[h for h in live if int(h.value)],
+                          slot=slot, include_burned=include_burned, movable=movable,
                           awaiting=[r.item for r in rows if "status.awaiting" in r.statuses],
                           desk=desk.address if desk else None)
 
