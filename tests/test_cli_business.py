@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 import re
+from datetime import date
 
 import pytest
 from conftest import CONSORTIUM_KEY, DAY, now, warp
@@ -13,6 +15,7 @@ from typer.testing import CliRunner
 from ledger.anvil import dev_accounts
 from ledger.cli import app
 from ledger.deployment import save_manifest
+from ledger.fingerprint import InvoiceFields, fingerprint
 
 runner = CliRunner()
 
@@ -108,3 +111,37 @@ def test_redeem_after_maturity_through_the_cli(cli, ledger, actors):
     warp(ledger.chain, ledger.payable(slot).maturity - now(ledger.chain) + 1)
     out = cli(actors.supplier, "claim", "redeem", str(token))
     assert "paid 100.000000" in out
+
+
+def test_notarize_a_batch_from_a_table(cli, ledger, actors, tmp_path):
+    """Several documents in one transaction; a duplicate in the batch or on-chain is refused before sending,
+    and nothing of a refused batch lands."""
+    documents = tmp_path / "docs"
+    documents.mkdir()
+    for n in (1, 2, 3):
+        (documents / f"inv-{n}.pdf").write_bytes(f"%PDF- invoice {n}".encode())
+    table = documents / "invoices.csv"
+    rows = [f"inv-{n}.pdf,{actors.core.address},B-{n},{n}00.25,2026-10-0{n}" for n in (1, 2, 3)]
+    table.write_text("file,buyer,number,amount,issued\n" + "\n".join(rows) + "\n")
+
+    out = cli(actors.supplier, "invoice", "notarize", str(documents / "inv-2.pdf"), "--table", str(table))
+    assert "1 invoice(s) notarized" in out and "B-2" in out and "B-1" not in out
+    assert "InvoiceAlreadyRegistered" in cli.fail(actors.supplier, "invoice", "notarize", "--table", str(table))
+    first = fingerprint(InvoiceFields(actors.supplier.address, actors.core.address, "B-1", 100_250_000, "CNY",
+                                      date(2026, 10, 1)), CONSORTIUM_KEY).full
+    assert ledger.invoice(first).status.name == "NONE"  # the refused batch wrote nothing
+
+    (documents / "again.csv").write_text(f"file,buyer,number,amount,issued\ninv-1.pdf,{actors.core.address},B-1,"
+                                         f"100.25,2026-10-01\ninv-3.pdf,{actors.core.address},B-1,100.25,2026-10-01\n")
+    assert "appears twice in the batch" in cli.fail(actors.supplier, "invoice", "notarize", "--table",
+                                                    str(documents / "again.csv"))
+    (documents / "rest.csv").write_text("\n".join(["file,buyer,number,amount,issued", rows[0], rows[2]]) + "\n")
+    out = cli(actors.supplier, "invoice", "notarize", "--table", str(documents / "rest.csv"))
+    assert "2 invoice(s) notarized" in out
+    assert ledger.invoice(first).status.name == "REGISTERED"
+    assert ledger.invoice(first).document_hash == hashlib.sha256(b"%PDF- invoice 1").digest()
+    assert "not in" in cli.fail(actors.supplier, "invoice", "notarize", str(documents / "nope.pdf"), "--table",
+                                str(table))
+    one = str(documents / "inv-1.pdf")
+    assert "missing --amount, --issued" in cli.fail(actors.supplier, "invoice", "notarize", one, "--buyer",
+                                                    actors.core.address, "--number", "X")

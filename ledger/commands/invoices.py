@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import csv
 import hashlib
 import os
 from datetime import date
@@ -9,6 +10,7 @@ from pathlib import Path
 from typing import Annotated
 
 import typer
+from rich.progress import track
 from rich.table import Table
 
 from ledger.client import InvoiceRegistration
@@ -22,6 +24,7 @@ from ledger.commands.common import (
     bytes32,
     connect,
     console,
+    err_console,
     errors,
     format_amount,
     open_session,
@@ -53,32 +56,93 @@ def document_hash(path: Path) -> bytes:
     return digest.digest()
 
 
+TABLE_COLUMNS = ("file", "buyer", "number", "amount", "issued")
+
+
 @app.command("notarize")
 def notarize(
-    file: Annotated[Path, typer.Argument(help="The invoice document (hashed locally).")],
-    buyer: Annotated[str, typer.Option(help="Buyer's address.")],
-    number: Annotated[str, typer.Option(help="Invoice number as printed.")],
-    amount: Annotated[str, typer.Option(help="Amount in settlement units, e.g. 120000.50.")],
-    issued: Annotated[str, typer.Option(help="Issue date, YYYY-MM-DD.")],
     keystore: Keystore,
+    files: Annotated[list[Path] | None, typer.Argument(help="Invoice documents (hashed locally, never sent): "
+                                                      "one with the field options, or those of --table's rows "
+                                                      "(default: all of them).")] = None,
+    buyer: Annotated[str | None, typer.Option(help="Buyer's address.")] = None,
+    number: Annotated[str | None, typer.Option(help="Invoice number as printed.")] = None,
+    amount: Annotated[str | None, typer.Option(help="Amount in settlement units, e.g. 120000.50.")] = None,
+    issued: Annotated[str | None, typer.Option(help="Issue date, YYYY-MM-DD.")] = None,
+    table: Annotated[Path | None, typer.Option(help="CSV with columns file,buyer,number,amount,issued[,currency] "
+                                                    "(file paths relative to the CSV): one batch transaction.")] = None,
     currency: Annotated[str, typer.Option(help="ISO 4217 currency code.")] = "CNY",
     seller: Annotated[str | None, typer.Option(help="Seller, when acting as its delegate.")] = None,
     rpc: Rpc = DEFAULT_RPC,
     data_dir: DataDir = DEFAULT_DATA_DIR,
 ) -> None:
-    """Register an invoice: its keyed fingerprint and the document's hash go on-chain."""
+    """Register invoices: their keyed fingerprints and the documents' hashes go on-chain. One invoice
+    from FILE and the field options, or many from --table in one transaction; duplicates, in the
+    batch or on-chain, are refused before anything is sent."""
     with errors():
+        rows = _notarize_rows(files or [], table, buyer, number, amount, issued, currency)
         session = open_session(rpc, data_dir, keystore)
+        seller_address = address(seller or session.account.address)
+        registrations = []
+        for row in track(rows, description="hashing documents", console=err_console, transient=True,
+                         disable=len(rows) < 2):
+            fields = InvoiceFields(seller_address, address(row["buyer"]), row["number"],
+                                   parse_amount(row["amount"], session.decimals), row.get("currency") or currency,
+                                   _date(row["issued"]))
+            registrations.append(InvoiceRegistration(fields, document_hash(row["file"])))
+        supplier = session.ledger.as_supplier(session.account)
+        key = _consortium_key()
+        prints = [supplier.fingerprints(r.fields, key).full for r in registrations]
+        if len(set(prints)) < len(prints):
+            twice = next(r.fields.number for r, p in zip(registrations, prints, strict=True) if prints.count(p) > 1)
+            raise ConfigurationError(f"invoice {twice!r} appears twice in the batch")
+        if len(registrations) == 1:
+            _, result = supplier.register_invoice(registrations[0], key)
+        else:
+            _, result = supplier.register_invoices(registrations, key)
+    for row, fingerprint in zip(rows, prints, strict=True):
+        console.print(f"{row['number']} ({row['file']}): fingerprint 0x{fingerprint.hex()}", soft_wrap=True)
+    console.print(f"{len(prints)} invoice(s) notarized (tx {result.tx_hash})")
+
+
+def _notarize_rows(files: list[Path], table: Path | None, buyer: str | None, number: str | None,
+                   amount: str | None, issued: str | None, currency: str) -> list[dict]:
+    """The invoices to notarize: the --table rows, or FILE with the field options."""
+    if table is not None:
+        if any(v is not None for v in (buyer, number, amount, issued)):
+            raise ConfigurationError("with --table, the fields come from the table: drop --buyer/--number/"
+                                     "--amount/--issued")
         try:
-            issue_date = date.fromisoformat(issued)
-        except ValueError:
-            raise ConfigurationError(f"--issued {issued!r} is not a YYYY-MM-DD date") from None
-        fields = InvoiceFields(address(seller or session.account.address), address(buyer), number,
-                               parse_amount(amount, session.decimals), currency, issue_date)
-        registration = InvoiceRegistration(fields, document_hash(file))
-        fingerprint, result = session.ledger.as_supplier(session.account).register_invoice(
-            registration, _consortium_key())
-    console.print(f"fingerprint 0x{fingerprint.hex()} (tx {result.tx_hash})")
+            with table.open(newline="", encoding="utf-8") as handle:
+                rows = list(csv.DictReader(handle))
+        except OSError as exc:
+            raise ConfigurationError(f"cannot read {table}: {exc.strerror}") from None
+        missing = [c for c in TABLE_COLUMNS if rows and c not in rows[0]]
+        if not rows or missing:
+            raise ConfigurationError(f"{table} needs a header and rows with columns {', '.join(TABLE_COLUMNS)}"
+                                     + (f" (missing: {', '.join(missing)})" if missing else ""))
+        rows = [{**row, "file": table.parent / row["file"]} for row in rows]
+        if not files:
+            return rows
+        by_path = {row["file"].resolve(): row for row in rows}
+        unlisted = [str(f) for f in files if f.resolve() not in by_path]
+        if unlisted:
+            raise ConfigurationError(f"not in {table}: {', '.join(unlisted)}")
+        return [by_path[f.resolve()] for f in files]
+    if len(files) != 1:
+        raise ConfigurationError("give one FILE with --buyer/--number/--amount/--issued, or --table for several")
+    given = {"buyer": buyer, "number": number, "amount": amount, "issued": issued}
+    absent = [f"--{name}" for name, value in given.items() if value is None]
+    if absent:
+        raise ConfigurationError(f"missing {', '.join(absent)}")
+    return [{"file": files[0], "currency": currency, **given}]
+
+
+def _date(text: str) -> date:
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        raise ConfigurationError(f"issue date {text!r} is not a YYYY-MM-DD date") from None
 
 
 @app.command("confirm")
