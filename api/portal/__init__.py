@@ -35,9 +35,18 @@ How to add a page (e.g. the lender's financings):
    ``tx_form(...)`` for an action the wallet signs (built by ``/tx/build``, relayed by ``/tx/send``).
 5. Add each key to both ``messages/en.json`` and ``messages/zh-CN.json`` (``error.<Code>`` keys
    translate API and contract errors, with their details as ``{placeholders}``).
-6. Test it: a row in ``tests/portal_tests/test_portal_pages.py``'s role x page expectations comes from
-   the table by itself; add a journey step in ``tests/portal_tests/`` with the ``stack`` and ``browser_page``
-   fixtures of ``portal_fixtures.py`` (axe and a screenshot run with ``visit``).
+6. Test it. ``test_portal_pages.py::test_role_x_page`` opens every page of the table as every role in both
+   languages and expects 200 or a translated 403 from the table alone (give a new path parameter a sample
+   value in its ``samples``); the catalogue tests scan your template and module for unknown keys. Add a
+   journey to ``test_portal_journeys.py``: ``me = visitor(stack.actors.lender, lang, "lender")`` opens a
+   browser session with an injected wallet for that key, ``me.sign_in(path)`` signs in through the wallet,
+   ``me.visit(path, name, status=...)`` and ``me.check(name)`` run axe-core (serious or critical issues
+   fail) and save a screenshot; ``stack`` (``portal_fixtures.py``) is the chain, scenario, mirror and API,
+   ``stack.sync()`` mirrors what the browser did. Include a refused action in both languages.
+
+Security: the session cookie is HttpOnly and SameSite=Strict, and the portal's POST endpoints take JSON
+only (FastAPI refuses other content types), so another site can neither read the token nor forge a
+request with it.
 """
 
 from __future__ import annotations

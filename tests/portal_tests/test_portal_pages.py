@@ -101,8 +101,9 @@ def test_role_x_page(portal_client, world, actors, ledger, who) -> None:
     account = getattr(actors, who)
     roles = ledger.member(account.address).roles
     portal_sign_in(portal_client, account)
+    samples = {"slot": world["slot"]}  # a value for each path parameter of the table's pages
     for rule in PAGES:
-        path = rule.path.format(slot=world["slot"])
+        path = rule.path.format(**samples)
         for lang in i18n.LANGUAGES:
             response = portal_client.get(path, params={"lang": lang})
             assert f'<html lang="{lang}">' in response.text
