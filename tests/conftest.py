@@ -3,6 +3,7 @@ and every test isolated by ``evm_snapshot``/``evm_revert`` (a new snapshot after
 
 from __future__ import annotations
 
+import json
 import os
 import time
 from collections.abc import Iterator
@@ -169,3 +170,45 @@ class expect_revert:  # noqa: N801 - used like pytest.raises
         if self.fields:
             assert exc.fields == self.fields, f"{self.name} arguments: expected {self.fields}, got {exc.fields}"
         return True
+
+
+@pytest.fixture
+def cli(ledger, anvil, tmp_path, monkeypatch):
+    """Run `scf` as a given dev account, against the session deployment (``cli.fail``: expect a one-line
+    error and exit code 1)."""
+    from eth_account import Account
+    from typer.testing import CliRunner
+
+    from ledger.cli import app
+    from ledger.deployment import save_manifest
+
+    runner = CliRunner()
+    save_manifest(tmp_path / "deployments.json", ledger.deployment)
+    monkeypatch.setenv("SCF_RPC_URL", anvil.url)
+    monkeypatch.setenv("SCF_DATA_DIR", str(tmp_path))
+    monkeypatch.setenv("SCF_KEY_PASSWORD", "pw")
+    monkeypatch.setenv("SCF_CONSORTIUM_KEY", CONSORTIUM_KEY.decode())
+
+    def run(account, *args: str) -> str:
+        """Run as ``account`` (None: a read-only command that takes no key)."""
+        extra: list[str] = []
+        if account is not None:
+            keystore = tmp_path / f"{account.address}.json"
+            if not keystore.exists():
+                keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)))
+            extra = ["--keystore", str(keystore)]
+        result = runner.invoke(app, [*args, *extra])
+        assert result.exit_code == 0, result.output
+        return result.output
+
+    def fail(account, *args: str) -> str:
+        keystore = tmp_path / f"{account.address}.json"
+        keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)))
+        result = runner.invoke(app, [*args, "--keystore", str(keystore)])
+        assert result.exit_code == 1, result.output
+        lines = result.output.strip().splitlines()
+        assert len(lines) == 1 and lines[0].startswith("error: "), result.output
+        return lines[0]
+
+    run.fail = fail  # type: ignore[attr-defined]
+    return run

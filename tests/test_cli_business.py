@@ -3,55 +3,13 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import re
 from datetime import date
 
-import pytest
 from conftest import CONSORTIUM_KEY, DAY, now, warp
-from eth_account import Account
-from typer.testing import CliRunner
 
 from ledger.anvil import dev_accounts
-from ledger.cli import app
-from ledger.deployment import save_manifest
 from ledger.fingerprint import InvoiceFields, fingerprint
-
-runner = CliRunner()
-
-
-@pytest.fixture
-def cli(ledger, anvil, tmp_path, monkeypatch):
-    """Run `scf` as a given dev account, against the session deployment."""
-    save_manifest(tmp_path / "deployments.json", ledger.deployment)
-    monkeypatch.setenv("SCF_RPC_URL", anvil.url)
-    monkeypatch.setenv("SCF_DATA_DIR", str(tmp_path))
-    monkeypatch.setenv("SCF_KEY_PASSWORD", "pw")
-    monkeypatch.setenv("SCF_CONSORTIUM_KEY", CONSORTIUM_KEY.decode())
-
-    def run(account, *args: str) -> str:
-        """Run as ``account`` (None: a read-only command that takes no key)."""
-        extra: list[str] = []
-        if account is not None:
-            keystore = tmp_path / f"{account.address}.json"
-            if not keystore.exists():
-                keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)))
-            extra = ["--keystore", str(keystore)]
-        result = runner.invoke(app, [*args, *extra])
-        assert result.exit_code == 0, result.output
-        return result.output
-
-    def fail(account, *args: str) -> str:
-        keystore = tmp_path / f"{account.address}.json"
-        keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)))
-        result = runner.invoke(app, [*args, "--keystore", str(keystore)])
-        assert result.exit_code == 1, result.output
-        lines = result.output.strip().splitlines()
-        assert len(lines) == 1 and lines[0].startswith("error: "), result.output
-        return lines[0]
-
-    run.fail = fail  # type: ignore[attr-defined]
-    return run
 
 
 def test_business_flow_through_the_cli(cli, ledger, actors, tmp_path):
