@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from typing import Annotated
 
 from pydantic import AfterValidator, Field
 from web3 import Web3
 
 
+@lru_cache(maxsize=1 << 16)  # keccak per checksum: worth remembering for the addresses requests repeat
 def _address(value: str) -> str:
     if not Web3.is_address(value):
         raise ValueError(f"{value!r} is not an Ethereum address")

@@ -5,9 +5,10 @@ from __future__ import annotations
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query
+from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import Text, cast
-from sqlmodel import col, func, select
+from sqlalchemy import Row, Text, bindparam, cast
+from sqlmodel import Session, col, func, select
 
 from api.deps import CurrentMember, SessionDep
 from api.errors import ApiError
@@ -34,8 +35,26 @@ class Score(BaseModel):
     credit_line: str
 
 
+_SCORES = CreditScore.__table__  # type: ignore[attr-defined]
+# One statement built once (building an ORM select per request costs more than running it), of the columns
+# served only (inputs and feature points are JSON too). Addresses are stored checksummed (from the chain) or
+# lower-case (the simulator), and the path is checksummed by Address: both spellings hit the index on
+# address, where lower(address) would scan the table.
+_LATEST_SCORE = (
+    select(*(_SCORES.c[name] for name in Score.model_fields if name != "address"), _SCORES.c.address)
+    .where(_SCORES.c.address.in_([bindparam("checksummed"), bindparam("lower")]))
+    .order_by(_SCORES.c.as_of_block.desc(), _SCORES.c.score_id.desc()).limit(1)
+)
+
+
+def _latest_score(session: Session, address: str) -> Row | None:
+    """On a connection of its own, back in the pool once read (not when the response has been sent)."""
+    with session.get_bind().connect() as connection:
+        return connection.execute(_LATEST_SCORE, {"checksummed": address, "lower": address.lower()}).first()
+
+
 @router.get("/scores/{address}", responses={**DENIED, **NOT_FOUND})
-def score(
+async def score(
     caller: CurrentMember, session: SessionDep,
     address: Annotated[Address, Path(description="the scored firm")],
 ) -> Score:
@@ -43,10 +62,7 @@ def score(
     if caller.address.lower() != address.lower() and not caller.roles & SCORE_READERS:
         raise ApiError(403, "OtherFirmsData", f"the score of {address} is for that firm, lenders, auditors and "
                        "regulators only")
-    # addresses are stored checksummed (from the chain) or lower-case (the simulator); the path is checksummed
-    # by Address, so both spellings hit the index on address (lower(address) would scan the table)
-    row = session.exec(select(CreditScore).where(col(CreditScore.address).in_((address, address.lower())))
-                       .order_by(col(CreditScore.as_of_block).desc(), col(CreditScore.score_id).desc())).first()
+    row = await run_in_threadpool(_latest_score, session, address)  # one hop: the database read
     if row is None:
         raise ApiError(404, "NoScore", f"{address} has not been scored yet")
     return Score(address=row.address, score=row.score, model_version=row.model_version, as_of_block=row.as_of_block,
