@@ -115,18 +115,19 @@ def _scenario(ledger: Ledger, a: Actors) -> tuple[dict[str, int], dict[str, int]
                      nonce=1)
     desk.take_offer(a.supplier, discount, token, desk.sign(a.lender, discount))
     ledger.as_regulator(a.regulator).set_frozen(token, 50 * ONE, "court order")
-    slot_b, pledged = issue_claim(ledger, a, 500 * ONE)
+    slot_b, pledged = issue_claim(ledger, a, 500 * ONE, maturity_in=150 * DAY)
     pledge = Offer(lender=a.lender.address, token_id=pledged, value=500 * ONE, kind=Kind.PLEDGE,
                    fixed_price=400 * ONE, rate_bps=800, penalty_bps=1200, expiry=expiry, nonce=2)
     desk.take_offer(a.supplier, pledge, pledged, desk.sign(a.lender, pledge))
-    waiting = [issue_claim(ledger, a, 400 * ONE, accept=False)[1] for _ in range(2)]
+    waiting = [issue_claim(ledger, a, 400 * ONE, accept=False, maturity_in=days * DAY) for days in (30, 45)]
     ledger.as_supplier(a.supplier).register_invoice(InvoiceRegistration(
         make_invoice(a.supplier.address, a.core.address, 120_000 * ONE, number="INV-PORTAL-0001"),
         document_hash=hashlib.sha256(DOCUMENT).digest()), CONSORTIUM_KEY)
     tree = StandardMerkleTree.of([[hashlib.sha256(DOCUMENT).digest()]], ["bytes32"])
     anchor_batch(ledger, ledger.address("EvidenceLedger"), a.supplier, tree, "local://portal-test")
-    return ({"main": token, "tier2": t2, "tier3": t3, "pledged": pledged, "waiting0": waiting[0],
-             "waiting1": waiting[1]}, {"main": slot, "pledged": slot_b})
+    return ({"main": token, "tier2": t2, "tier3": t3, "pledged": pledged, "waiting0": waiting[0][1],
+             "waiting1": waiting[1][1]}, {"main": slot, "pledged": slot_b, "waiting0": waiting[0][0],
+                                          "waiting1": waiting[1][0]})
 
 
 @pytest.fixture(scope="module")
@@ -271,6 +272,8 @@ def visitor(browser, stack) -> Iterator[Callable[[LocalAccount, str, str], Sessi
         wallet = InjectedWallet(stack.ledger, account)
         context.expose_function("scfInjectedWallet", wallet.request)
         context.add_init_script(WALLET_SCRIPT)
+        for stale in SCREENSHOTS.glob(f"{journey}-{lang}-*.png"):
+            stale.unlink()
         return Session(context.new_page(), wallet, stack, lang, journey)
 
     yield make
