@@ -67,6 +67,7 @@ def _main_job(chain: Chain, rpc_url: str, data_dir: Path, console: Console, serv
     run = _scenario(chain, data_dir, console)
     _index(run, rpc_url, console)
     _summary(run, console)
+    _risk(run, console)
     if serve:
         _serve(run, rpc_url, console, host, port)
     return run
@@ -358,6 +359,75 @@ def _summary(run: DemoRun, console: Console) -> None:
         kind = Kind(f.kind).name.lower()
         status = "repaid" if f.repaid_by else ("active" if f.kind == Kind.PLEDGE else "bought")
         table.add_row(name(f.lender), name(f.holder), kind, f"{f.value / UNIT:,.0f}", f"{f.price / UNIT:,.2f}", status)
+    console.print(table)
+
+
+# Off-chain facts the Credit Bureau submits (with provenance) for the firms it scores.
+_PROFILES = {
+    "Core Motors": dict(registered_capital=2_000_000_000, shareholders=["Core Holdings"], legal_representative="Li Wei",
+                        tax_grade="A", social_insurance_headcount=8_200, patents=410, rd_spend=900_000_000),
+    "Tier-1 Parts": dict(registered_capital=80_000_000, shareholders=["Zhang Min", "Chen Jie"],
+                         legal_representative="Zhang Min", tax_grade="A", social_insurance_headcount=640,
+                         patents=35, rd_spend=12_000_000),
+    "Tier-2 Castings": dict(registered_capital=12_000_000, shareholders=["Wang Fang"], legal_representative="Wang Fang",
+                            tax_grade="B", social_insurance_headcount=120, patents=4, rd_spend=900_000),
+    "Tier-3 Metals": dict(registered_capital=3_000_000, shareholders=["Zhao Lei"], legal_representative="Zhao Lei",
+                          tax_grade="B", court_judgments=1, social_insurance_headcount=35),
+}
+
+
+def _risk(run: DemoRun, console: Console) -> None:
+    """The bureau submits the firms' profiles; the fraud rules and the scorecard (fitted on a simulated
+    economy, saved beside the mirror) run over the mirror; scores, warnings and alerts are stored."""
+    from indexer.db import make_engine
+    from risk.profiles import submit_profile
+    from risk.score import save_model
+    from risk.service import fit_simulated, score_mirror
+
+    bureau = run.accounts["Credit Bureau"].address
+    engine = make_engine(run.db_url)
+    submitted = _now(run.ledger.chain)
+    for name, facts in _PROFILES.items():
+        address = run.accounts[name].address
+        facts = {"registered_on": submitted - 8 * 365 * DAY, **facts}
+        submit_profile(engine, submitted_by=bureau, submitted_at=submitted, source="demo: SAMR registry extract",
+                       document={"firm": name, **facts}, address=address, **facts)
+    engine.dispose()
+    started = time.perf_counter()
+    model = fit_simulated()
+    save_model(model, run.data_dir / "risk-model.json")
+    summary, scored = score_mirror(run.db_url, model=model)
+    console.print(f"[green]  .[/] Credit Bureau submits {len(_PROFILES)} firm profiles; scorecard {model.version} "
+                  f"fitted on a simulated economy and run with the fraud rules ({time.perf_counter() - started:.1f} s)")
+
+    table = Table(title=f"Credit scores (0-1000) at block {summary.as_of_block}")
+    for column in ("firm", "score", "warning", "credit line", "main reasons"):
+        table.add_column(column, justify="right" if column in ("score", "credit line") else "left")
+    for firm, row in scored.frame.sort_values("score", ascending=False).iterrows():
+        table.add_row(run.names.get(str(firm), str(firm)), str(int(row["score"])), str(row["warning"]),
+                      f"{int(row['credit_line']) / UNIT:,.0f}", "; ".join(scored.reasons[firm][:2]))
+    console.print(table)
+    _alerts(run, console)
+
+
+def _alerts(run: DemoRun, console: Console) -> None:
+    from sqlmodel import Session, select
+
+    from indexer.db import make_engine
+    from risk.models import RiskAlert
+
+    engine = make_engine(run.db_url)
+    with Session(engine) as session:
+        alerts = session.exec(select(RiskAlert).where(RiskAlert.status == "active").order_by(RiskAlert.rule)).all()
+    engine.dispose()
+    table = Table(title=f"Fraud alerts ({len(alerts)} active)")
+    for column in ("rule", "severity", "firms", "why"):
+        table.add_column(column)
+    for alert in alerts:
+        why = "; ".join(alert.reasons)
+        for address, name in run.names.items():
+            why = why.replace(address, name)
+        table.add_row(alert.rule, alert.severity, ", ".join(run.names.get(f, f) for f in alert.firms), why)
     console.print(table)
 
 

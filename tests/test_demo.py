@@ -3,6 +3,7 @@ serves the API until Ctrl-C stops everything it started."""
 
 from __future__ import annotations
 
+import json
 import os
 import re
 import signal
@@ -39,9 +40,21 @@ def test_demo_runs_the_whole_flow_and_mirrors_it(tmp_path):
     assert passes == [(tier1, str(400_000 * 10**6))]  # Harbor Bank's pass, used by the 400,000 discount
     assert {owner: int(value) for owner, value in live.items()} == {
         tier1: 50_000 * 10**6, tier2: 150_000 * 10**6, river: 200_000 * 10**6}
-    # the summary: tier penetration of the live payable and the financings
+    with sqlite3.connect(tmp_path / "index.db") as db:
+        scored = dict(db.execute("SELECT address, score FROM risk_credit_score"))
+        alerts = db.execute("SELECT rule, firms, status FROM risk_alert").fetchall()
+    assert set(scored) == {run.accounts[n].address for n in ("Core Motors", "Tier-1 Parts", "Tier-2 Castings",
+                                                              "Tier-3 Metals")}
+    assert all(0 <= s <= 1000 for s in scored.values())
+    core = run.accounts["Core Motors"].address
+    assert [(rule, sorted(json.loads(firms)), status) for rule, firms, status in alerts] == [
+        ("duplicate_financing", sorted([core, tier1]), "active")]  # the near-duplicate INV-2026-0002
+    assert (tmp_path / "risk-model.json").exists()
+    # the summary: tier penetration of the live payable, the financings, scores and alerts
     assert re.search(r"│ 2 +│ 2000000003 │ River Bank +│ +200,000 │ +200,000 │", text)
     assert re.search(r"│ River Bank +│ Tier-2 Castings │ pledge +│ +150,000 │ +120,000.00 │ repaid │", text)
+    assert re.search(r"│ duplicate_financing │ high +│ Core Motors, Tier-1 Parts │ 2 invoices share .*Harbor", text)
+    assert "Credit scores (0-1000)" in text
 
 
 @pytest.mark.slow
