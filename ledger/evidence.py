@@ -323,7 +323,12 @@ def deploy_evidence_ledger(ledger: Ledger, deployer: LocalAccount) -> str:
 
 
 def evidence_contract(target: Ledger | Chain, address: str) -> Contract:
-    return _chain(target).contract(EVIDENCE_LEDGER, address)
+    return _contract(_chain(target), address)
+
+
+@lru_cache(maxsize=64)
+def _contract(chain: Chain, address: str) -> Contract:  # building it from the ABI costs more than a call
+    return chain.contract(EVIDENCE_LEDGER, address)
 
 
 # ----------------------------------------------------------------- actions
