@@ -45,12 +45,13 @@ def test_payable_tree_shows_tier_penetration(client, actors, tree):
     slot, token, t2, t3, own = tree
     body = client.get(f"/payables/{slot}", headers=sign_in(client, actors.core)).json()
     assert body["debtor"] == actors.core.address and body["face_value"] == str(1000 * ONE)
-    nodes = {n["token_id"]: (n["owner"], n["value"], n["parent_token_id"], n["tier"]) for n in body["tokens"]}
-    assert nodes == {
-        token: (actors.supplier.address, str(650 * ONE), None, 1),
-        t2: (actors.supplier2.address, str(200 * ONE), token, 2),
-        t3: (actors.supplier3.address, str(100 * ONE), t2, 3),
-        own: (actors.supplier.address, str(50 * ONE), token, 2),
+    nodes = {n["token_id"]: (n["owner"], n["value"], n["received"], n["parent_token_id"], n["tier"])
+             for n in body["tokens"]}
+    assert nodes == {  # "received": all value that reached the token (here: issue and splits)
+        token: (actors.supplier.address, str(650 * ONE), str(1000 * ONE), None, 1),
+        t2: (actors.supplier2.address, str(200 * ONE), str(300 * ONE), token, 2),
+        t3: (actors.supplier3.address, str(100 * ONE), str(100 * ONE), t2, 3),
+        own: (actors.supplier.address, str(50 * ONE), str(50 * ONE), token, 2),
     }
     assert client.get(f"/payables/{slot}", headers=sign_in(client, actors.supplier3)).status_code == 200
     assert client.get(f"/payables/{slot}", headers=sign_in(client, actors.regulator)).status_code == 200
