@@ -3,20 +3,18 @@ supply chain (the tier penetration of a core enterprise's credit)."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import Row, bindparam
 from sqlmodel import Session, SQLModel, col, func, select
 
 from api.deps import CurrentMember, SessionDep
 from api.errors import ApiError, ErrorBody
 from api.types import Address
-from indexer.models import Holding, Payable, ValueMove
-from ledger.records import MoveKind
+from indexer import queries
+from indexer.models import Holding, Payable
 
 router = APIRouter(tags=["claims"])
 DENIED = {403: {"model": ErrorBody, "description": "another firm's records"}}
@@ -94,45 +92,25 @@ def holdings(
     return HoldingPage(items=[_public(r) for r in rows], total=total, limit=limit, offset=offset)
 
 
-_PAYABLES, _HOLDINGS, _MOVES = (m.__table__ for m in (Payable, Holding, ValueMove))  # type: ignore[attr-defined]
-# Statements built once, of the columns served (building ORM selects and entities per request cost more
-# than the reads), run on a connection of their own that goes back to the pool once read.
-_PAYABLE = select(_PAYABLES.c.debtor, _PAYABLES.c.face_value, _PAYABLES.c.maturity, _PAYABLES.c.status,
-                  _PAYABLES.c.cumulative_paid).where(_PAYABLES.c.slot == bindparam("slot"))
-_TOKENS = (select(_HOLDINGS.c.token_id, _HOLDINGS.c.owner, _HOLDINGS.c.value, _HOLDINGS.c.burned)
-           .where(_HOLDINGS.c.slot == bindparam("slot")).order_by(_HOLDINGS.c.token_id))
-_SPLITS = select(_MOVES.c.to_token_id, _MOVES.c.from_token_id).where(
-    _MOVES.c.slot == bindparam("slot"), _MOVES.c.kind.in_([int(MoveKind.SPLIT), int(MoveKind.SEIZE)]))
-
-
-def _tree_rows(session: Session, slot: int) -> tuple[Row | None, Sequence[Row], dict[int, int]]:
-    with session.get_bind().connect() as connection:
-        payable = connection.execute(_PAYABLE, {"slot": slot}).first()
-        if payable is None:
-            return None, [], {}
-        tokens = connection.execute(_TOKENS, {"slot": slot}).all()
-        parent = {int(to): int(source) for to, source in connection.execute(_SPLITS, {"slot": slot})}
-    return payable, tokens, parent
+def _tree(session: Session, slot: int) -> tuple[Payable | None, list[queries.TokenNode]]:
+    """The payable and its tree, read on a session of its own: its connection goes back to the pool once
+    read, not when the response has been sent."""
+    with Session(session.get_bind()) as own:
+        payable = own.get(Payable, slot)
+        return payable, queries.payable_tree(own, slot) if payable is not None else []
 
 
 @router.get("/payables/{slot}", responses={**DENIED, 404: {"model": ErrorBody}})
 async def payable_tree(caller: CurrentMember, session: SessionDep,
                        slot: Annotated[int, Path(ge=0, le=2**63 - 1)]) -> PayableTree:
     """A payable and every token of it with the token it split from: who holds its value, tier by tier."""
-    payable, tokens, parent = await run_in_threadpool(_tree_rows, session, slot)  # one hop: the reads
+    payable, nodes = await run_in_threadpool(_tree, session, slot)  # one thread-pool hop: the reads
     if payable is None:
         raise ApiError(404, "UnknownPayable", f"no payable {slot} in the mirror")
-    caller.require_sight(payable.debtor, *(t.owner for t in tokens), what=f"payable {slot}")
-
-    def tier(token_id: int) -> int:
-        depth = 1
-        while token_id in parent:
-            token_id, depth = parent[token_id], depth + 1
-        return depth
-
+    caller.require_sight(payable.debtor, *(n.owner for n in nodes), what=f"payable {slot}")
     return PayableTree(
         slot=slot, debtor=payable.debtor, face_value=str(payable.face_value), maturity=payable.maturity,
         status=payable.status, cumulative_paid=str(payable.cumulative_paid),
-        tokens=[TreeNode(token_id=t.token_id, owner=t.owner, value=str(t.value), parent_token_id=parent.get(t.token_id),
-                         tier=tier(t.token_id), burned=t.burned) for t in tokens],
+        tokens=[TreeNode(token_id=n.token_id, owner=n.owner, value=str(n.value), received=str(n.received),
+                         parent_token_id=n.parent_token_id, tier=n.tier, burned=n.burned) for n in nodes],
     )
