@@ -11,14 +11,16 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Query
+from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel
-from sqlmodel import select
+from sqlmodel import Session, select
 
 from api.deps import CurrentMember, LedgerDep, SessionDep
 from api.routes.pages import DENIED
 from api.types import Bytes32
 from indexer.models import EvidenceBatch
 from ledger import evidence
+from ledger.client import Ledger
 
 router = APIRouter(tags=["evidence"])
 MAX_PROOF = 64  # proof elements: a tree of up to 2^64 leaves
@@ -52,27 +54,31 @@ class ProofCheck(BaseModel):
     revocation: Revocation | None  # a valid leaf its submitter or a regulator revoked (the anchor stays)
 
 
-@router.get("/evidence/proof", responses=DENIED)
-def evidence_proof(
-    _: CurrentMember, session: SessionDep, ledger: LedgerDep,
-    root: Annotated[Bytes32, Query(description="the batch's Merkle root (bytes32)")],
-    leaf: Annotated[Bytes32, Query(description="the document's leaf hash (bytes32)")],
-    proof: Annotated[Proof, Query(description="the Merkle proof, leaf to root, one bytes32 per element")] = [],  # noqa: B006
-) -> ProofCheck:
-    """Verify a leaf and its Merkle proof against the chain's anchored roots; any member may ask."""
+def _check(ledger: Ledger, session: Session, root: bytes, leaf: bytes, proof: list[bytes]) -> ProofCheck:
     address = ledger.deployment.address(evidence.EVIDENCE_LEDGER)
-    root_b: bytes = root  # type: ignore[assignment]  # Bytes32 validated them into bytes
-    leaf_b: bytes = leaf  # type: ignore[assignment]
-    valid = evidence.verify_on_chain(ledger, address, root_b, proof, leaf_b)
-    anchored = valid or evidence.is_anchored(ledger, address, root_b)
-    reason = "ok" if valid else "proof_mismatch" if anchored else "not_anchored"
-    revoked = evidence.revocation_of(ledger, address, leaf_b) if valid else None
-    row = session.exec(select(EvidenceBatch).where(EvidenceBatch.root == "0x" + root_b.hex())).first()
+    valid = evidence.verify_on_chain(ledger, address, root, proof, leaf)
+    anchored = valid or evidence.is_anchored(ledger, address, root)
+    revoked = evidence.revocation_of(ledger, address, leaf) if valid else None
+    with Session(session.get_bind()) as own:  # a connection of its own, back in the pool once read
+        row = own.exec(select(EvidenceBatch).where(EvidenceBatch.root == "0x" + root.hex())).first()
     return ProofCheck(
-        root="0x" + root_b.hex(), leaf="0x" + leaf_b.hex(), valid=valid, reason=reason,
+        root="0x" + root.hex(), leaf="0x" + leaf.hex(), valid=valid,
+        reason="ok" if valid else "proof_mismatch" if anchored else "not_anchored",
         batch_id=row.batch_id if row else None, submitter=row.submitter if row else None,
         leaf_count=row.leaf_count if row else None, anchored_at=row.anchored_at if row else None,
         uri=row.uri if row else None,
         revocation=Revocation(revoked_by=revoked.revoked_by, revoked_at=revoked.revoked_at, reason=revoked.reason)
         if revoked else None,
     )
+
+
+@router.get("/evidence/proof", responses=DENIED)
+async def evidence_proof(
+    _: CurrentMember, session: SessionDep, ledger: LedgerDep,
+    root: Annotated[Bytes32, Query(description="the batch's Merkle root (bytes32)")],
+    leaf: Annotated[Bytes32, Query(description="the document's leaf hash (bytes32)")],
+    proof: Annotated[Proof, Query(description="the Merkle proof, leaf to root, one bytes32 per element")] = [],  # noqa: B006
+) -> ProofCheck:
+    """Verify a leaf and its Merkle proof against the chain's anchored roots; any member may ask."""
+    # Bytes32 validated root, leaf and the proof's elements into bytes; one thread-pool hop for the reads
+    return await run_in_threadpool(_check, ledger, session, root, leaf, proof)  # type: ignore[arg-type]
