@@ -60,6 +60,10 @@ class Anvil:
             "--chain-id",
             str(chain_id),
             "--silent",
+            # old blocks' states stay in memory (anvil's window) and are dropped beyond it, never written
+            # to ~/.foundry/anvil/tmp: a long chain would leave gigabytes there per run
+            "--max-persisted-states",
+            "0",
         ]
         if block_time:
             args += ["--block-time", str(block_time)]
