@@ -21,6 +21,7 @@ from api.types import Bytes32
 from indexer.models import EvidenceBatch
 from ledger import evidence
 from ledger.client import Ledger
+from ledger.merkle import process_proof
 
 router = APIRouter(tags=["evidence"])
 MAX_PROOF = 64  # proof elements: a tree of up to 2^64 leaves
@@ -44,26 +45,32 @@ class Revocation(BaseModel):
 class ProofCheck(BaseModel):
     root: str
     leaf: str
-    valid: bool  # the chain says: root anchored, and the proof folds the leaf into it
-    reason: str  # ok | not_anchored | proof_mismatch
+    valid: bool  # the chain says: the root is anchored, the leaf not revoked, and the proof folds it into the root
+    reason: str  # ok | not_anchored | proof_mismatch | revoked
     batch_id: int | None  # the batch as the mirror has it (None: not indexed yet, or not anchored)
     submitter: str | None
     leaf_count: int | None
     anchored_at: int | None
     uri: str | None
-    revocation: Revocation | None  # a valid leaf its submitter or a regulator revoked (the anchor stays)
+    revocation: Revocation | None  # the leaf's revocation by its submitter or a regulator (the anchor stays)
 
 
 def _check(ledger: Ledger, session: Session, root: bytes, leaf: bytes, proof: list[bytes]) -> ProofCheck:
     address = ledger.deployment.address(evidence.EVIDENCE_LEDGER)
-    valid = evidence.verify_on_chain(ledger, address, root, proof, leaf)
-    anchored = valid or evidence.is_anchored(ledger, address, root)
-    revoked = evidence.revocation_of(ledger, address, leaf) if valid else None
+    valid = evidence.verify_on_chain(ledger, address, root, proof, leaf)  # anchored, not revoked, proof folds
+    reason, revoked = "ok", None
+    if not valid:  # which condition failed: more reads, on this path only
+        revoked = evidence.revocation_of(ledger, address, leaf)
+        if not evidence.is_anchored(ledger, address, root):
+            reason = "not_anchored"
+        elif process_proof(leaf, proof) != root:
+            reason = "proof_mismatch"
+        else:
+            reason = "revoked" if revoked else "proof_mismatch"
     with Session(session.get_bind()) as own:  # a connection of its own, back in the pool once read
         row = own.exec(select(EvidenceBatch).where(EvidenceBatch.root == "0x" + root.hex())).first()
     return ProofCheck(
-        root="0x" + root.hex(), leaf="0x" + leaf.hex(), valid=valid,
-        reason="ok" if valid else "proof_mismatch" if anchored else "not_anchored",
+        root="0x" + root.hex(), leaf="0x" + leaf.hex(), valid=valid, reason=reason,
         batch_id=row.batch_id if row else None, submitter=row.submitter if row else None,
         leaf_count=row.leaf_count if row else None, anchored_at=row.anchored_at if row else None,
         uri=row.uri if row else None,
