@@ -9,18 +9,18 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated
 
+from anyio import from_thread
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import HTMLResponse
 
 from api.deps import SessionDep
-from api.portal.web import PortalRoute, View, page
+from api.portal.web import EVERY_ROW, PortalRoute, View, page
 from api.routes import holdings as claims
 from api.routes import records
-from api.routes.pages import PageParams, Paging
+from api.routes.pages import Paging
 from ledger.roles import Role
 
 pages = APIRouter(route_class=PortalRoute)
-EVERYTHING = PageParams(limit=500, offset=0)  # the API's largest page
 PAID = 3  # SettlementVault.Status.Paid
 
 
@@ -43,7 +43,7 @@ class Due:
 def payables(current: Annotated[View, Depends(page("core.payables"))], session: SessionDep, paging: Paging,
              status: Annotated[int | None, Query(ge=0, le=3)] = None) -> HTMLResponse:
     listed = records.payables(current.member, session, paging, debtor=current.member.address, status=status)
-    every = records.payables(current.member, session, EVERYTHING, debtor=current.member.address, status=None)
+    every = records.payables(current.member, session, EVERY_ROW, debtor=current.member.address, status=None)
     months: dict[str, Month] = {}
     due: list[Due] = []
     now = int(time.time())
@@ -72,15 +72,16 @@ class Node:
 class Tier:
     tier: int
     holders: set[str] = field(default_factory=set)
-    value: int = 0
+    received: int = 0  # value that reached this tier: how far the core enterprise's credit penetrated
+    held: int = 0  # value its holders still hold
 
 
 @pages.get("/portal/core/payables/{slot}", name="core.payable")
 def payable(current: Annotated[View, Depends(page("core.payable"))], session: SessionDep,
             slot: Annotated[int, Path(ge=0, le=2**63 - 1)]) -> HTMLResponse:
     """The payable's split tree from the holding-tree endpoint, its tiers, lenders and deposits."""
-    tree = claims.payable_tree(current.member, session, slot)
-    lenders = {o.address.lower() for o in records.organizations(current.member, session, EVERYTHING,
+    tree = from_thread.run(claims.payable_tree, current.member, session, slot)  # an async route function
+    lenders = {o.address.lower() for o in records.organizations(current.member, session, EVERY_ROW,
                                                                  role=records.RoleName[Role.LENDER.name]).items}
     nodes = {t.token_id: Node(t, t.owner.lower() in lenders) for t in tree.tokens}
     roots: list[Node] = []
@@ -90,12 +91,11 @@ def payable(current: Annotated[View, Depends(page("core.payable"))], session: Se
     tiers: dict[int, Tier] = defaultdict(lambda: Tier(0))
     lent = Tier(0)
     for node in nodes.values():
-        if node.token.burned:
-            continue
         bucket = lent if node.lender else tiers[node.token.tier]
         bucket.tier = node.token.tier
         bucket.holders.add(node.token.owner)
-        bucket.value += int(node.token.value)
+        bucket.received += int(node.token.received)
+        bucket.held += 0 if node.token.burned else int(node.token.value)
     settled = records.settlement(current.member, session, slot)
     return current.render("core/payable.html", title=current.t("payable.title", slot=slot), tree=tree, roots=roots,
                           tiers=[tiers[k] for k in sorted(tiers)], lent=lent, settlement=settled)

@@ -8,6 +8,7 @@ HttpOnly, SameSite=Strict cookie: page scripts never see it again.
 
 from __future__ import annotations
 
+import time
 from datetime import UTC, datetime
 from typing import Annotated
 
@@ -71,7 +72,7 @@ def open_session(body: SessionIn, request: Request, settings: SettingsDep, ledge
     if not request.app.state.members.get(session.address).is_member:
         raise ApiError(403, "NotAMember", f"{session.address} is not a current member of the consortium")
     response = JSONResponse({"address": session.address})
-    response.set_cookie(SESSION_COOKIE, body.token, max_age=max(0, session.expires_at - int(_now())),
+    response.set_cookie(SESSION_COOKIE, body.token, max_age=max(0, session.expires_at - int(time.time())),
                         httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/")
     return response
 
@@ -81,7 +82,3 @@ def signout() -> Response:
     response = RedirectResponse("/portal/signin", 303)
     response.delete_cookie(SESSION_COOKIE, path="/", httponly=True, samesite="strict")
     return response
-
-
-def _now() -> float:
-    return datetime.now(UTC).timestamp()

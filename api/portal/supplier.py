@@ -10,14 +10,13 @@ from fastapi.responses import HTMLResponse
 from sqlmodel import Session
 
 from api.deps import SessionDep
-from api.portal.web import PortalRoute, View, page
+from api.portal.web import EVERY_ROW, PortalRoute, View, page
 from api.routes import holdings as claims
 from api.routes import records
-from api.routes.pages import PageParams, Paging
+from api.routes.pages import Paging
 from ledger.financing import Kind
 
 pages = APIRouter(route_class=PortalRoute)
-EVERYTHING = PageParams(limit=500, offset=0)  # the API's largest page
 
 
 @dataclass(frozen=True)
@@ -49,7 +48,7 @@ def _accepted_slots(current: View, items: list[claims.HoldingPublic]) -> set[int
 
 def _financed_tokens(current: View, session: Session) -> set[int]:
     """Tokens of the caller that a lender discounted part of (a pledge shows as the token's encumbrance)."""
-    found = records.financings(current.member, session, EVERYTHING, party=None, kind=Kind.DISCOUNT, status=None)
+    found = records.financings(current.member, session, EVERY_ROW, party=None, kind=Kind.DISCOUNT, status=None)
     return {f.token_id for f in found.items if f.holder.lower() == current.member.address.lower()}
 
 
@@ -80,7 +79,7 @@ def invoices(current: Annotated[View, Depends(page("supplier.invoices"))], sessi
     found = records.invoices(current.member, session, paging, party=None, status=status)
     matches = None
     if document is not None:
-        every = records.invoices(current.member, session, EVERYTHING, party=None, status=None)
+        every = records.invoices(current.member, session, EVERY_ROW, party=None, status=None)
         matches = [i for i in every.items if i.document_hash.lower() == document.lower()]
     return current.render("supplier/invoices.html", title=current.t("invoices.title"), page=found, status=status,
                           document=document, matches=matches)

@@ -16,6 +16,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.routing import APIRoute
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from sqlalchemy.exc import OperationalError, ProgrammingError
 
 from api.auth import read_token
 from api.deps import Caller
@@ -23,9 +24,12 @@ from api.errors import ApiError
 from api.observe import CALLER_KEY
 from api.portal import i18n
 from api.portal.access import BY_NAME, PageRule, allowed, navigation
+from api.routes.pages import PageParams
 from ledger.client import Ledger
+from ledger.errors import ChainConnectionError
 
 SESSION_COOKIE = "scf_session"
+EVERY_ROW = PageParams(limit=500, offset=0)  # the API's largest page, for summaries over all of a firm's rows
 HERE = Path(__file__).parent
 templates = Environment(loader=FileSystemLoader(HERE / "templates"), autoescape=select_autoescape(),
                         undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
@@ -139,6 +143,10 @@ class PortalRoute(APIRoute):
                 return error_page(request, 422, "error.InvalidRequest", {"message": f"{where}: {first.get('msg', '')}"})
             except ApiError as exc:  # a route function of the API refused
                 return error_page(request, exc.status, f"error.{exc.error}", {**exc.details, "message": exc.message})
+            except ChainConnectionError as exc:
+                return error_page(request, 503, "error.ChainUnavailable", {"message": str(exc)})
+            except (OperationalError, ProgrammingError) as exc:  # the mirror is not migrated or not reachable
+                return error_page(request, 503, "error.MirrorUnavailable", {"message": type(exc).__name__})
 
         return handle
 

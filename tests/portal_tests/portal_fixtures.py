@@ -33,7 +33,7 @@ from ledger.financing import FinancingDesk, Kind, Offer
 from ledger.merkle import StandardMerkleTree
 from ledger.roles import Role
 
-__all__ = ["DOCUMENT", "Session", "Stack", "browser", "portal_client", "portal_sign_in", "stack", "visitor", "world"]
+__all__ = ["DOCUMENT", "Stack", "Visit", "browser", "portal_client", "portal_sign_in", "stack", "visitor", "world"]
 
 
 @pytest.fixture
@@ -225,7 +225,7 @@ def browser() -> Iterator[Browser]:
 
 
 @dataclass
-class Session:
+class Visit:
     """One person at the portal: a browser page with a wallet, visiting pages checked by axe and photographed."""
 
     page: Page
@@ -262,11 +262,11 @@ class Session:
 
 
 @pytest.fixture
-def visitor(browser, stack) -> Iterator[Callable[[LocalAccount, str, str], Session]]:  # type: ignore[no-untyped-def]
+def visitor(browser, stack) -> Iterator[Callable[[LocalAccount, str, str], Visit]]:  # type: ignore[no-untyped-def]
     """A factory of signed-out browser sessions: ``visitor(account, lang, journey)``."""
     contexts = []
 
-    def make(account: LocalAccount, lang: str, journey: str) -> Session:
+    def make(account: LocalAccount, lang: str, journey: str) -> Visit:
         context = browser.new_context(locale=lang, viewport={"width": 1280, "height": 900})
         contexts.append(context)
         wallet = InjectedWallet(stack.ledger, account)
@@ -274,7 +274,7 @@ def visitor(browser, stack) -> Iterator[Callable[[LocalAccount, str, str], Sessi
         context.add_init_script(WALLET_SCRIPT)
         for stale in SCREENSHOTS.glob(f"{journey}-{lang}-*.png"):
             stale.unlink()
-        return Session(context.new_page(), wallet, stack, lang, journey)
+        return Visit(context.new_page(), wallet, stack, lang, journey)
 
     yield make
     for context in contexts:

@@ -11,9 +11,11 @@ from datetime import UTC, datetime
 import pytest
 from portal_fixtures import *  # noqa: F403  (fixtures)
 from portal_fixtures import DOCUMENT
+from sqlmodel import Session
 
 from api.portal.i18n import LANGUAGES, Translator
 from api.portal.web import format_amount
+from indexer import queries
 
 pytestmark = pytest.mark.slow
 AMOUNT_FIELDS = {"balance", "value", "available", "allowance", "amount", "current"}  # as portal.js formats them
@@ -134,6 +136,15 @@ def test_core_enterprise_journey(visitor, stack, lang) -> None:  # type: ignore[
     tiers = me.page.locator("section[aria-labelledby=tiers] tbody tr").all_inner_texts()
     heads = [row.split("\t")[0] for row in tiers]
     assert heads[:3] == [t("payable.tier_n", tier=n) for n in (1, 2, 3)] and heads[-1] == t("payable.lenders")
+    stack.sync()
+    with Session(stack.indexer.engine) as db:  # what the mirror says reached each tier, lenders apart
+        expected: dict[int | str, int] = {}
+        for node in queries.payable_tree(db, stack.slots["main"]):
+            key = "lenders" if node.owner == a.lender.address else node.tier
+            expected[key] = expected.get(key, 0) + node.received
+    assert expected[1] == 1000 * 10**DECIMALS and expected["lenders"] == 200 * 10**DECIMALS
+    reached = [row.split("\t")[2] for row in tiers]
+    assert reached == [format_amount(expected[k], DECIMALS) for k in (1, 2, 3, "lenders")], reached
     tree = me.page.locator("ul.tree")
     for key in ("main", "tier2", "tier3"):
         assert tree.get_by_text(re.compile(rf"\b{stack.tokens[key]}\b")).count() >= 1

@@ -170,3 +170,9 @@ def test_a_refused_action_is_the_contracts_error(portal_client, world, actors) -
     assert set(refused.json()["details"]) == {"tokenId", "balance", "value"}
     built = portal_client.post("/portal/api/tx/build", json={**split, "value": str(10 * ONE)}).json()
     assert built["transaction"]["from"] == actors.supplier.address
+
+
+def test_an_unready_mirror_is_a_readable_page(portal_client, actors) -> None:
+    portal_sign_in(portal_client, actors.supplier)  # no indexer ran: the mirror has no tables
+    response = portal_client.get("/portal/supplier/holdings", params={"lang": "zh-CN"})
+    assert response.status_code == 503 and i18n.Translator("zh-CN")("error.MirrorUnavailable") in response.text
