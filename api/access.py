@@ -44,9 +44,24 @@ ACCESS: tuple[Rule, ...] = (
     Rule("GET", "/evidence/proof", note="verify a leaf and its Merkle proof against the chain: any member (only "
          "holders of a document know its leaf)"),
     Rule("GET", "/scores/{address}", note="a firm's latest credit score: the firm, lenders, auditors, regulators"),
-    Rule("GET", "/alerts", note="fraud alerts: regulators all; a firm those naming it"),
+    Rule("GET", "/alerts", note="fraud alerts: regulators all; a firm those naming it; a lender also those naming "
+         "its counterparties (holders of financings it gave)"),
     Rule("GET", "/payables/{slot}", note="a payable and how its value spread: its debtor, its holders, "
          "auditors and regulators"),
+    Rule("GET", "/payables/{slot}/history", note="a payable's tree and every event that touched it, in chain "
+         "order: its debtor, the firms that held or financed its value, auditors and regulators"),
+    Rule("POST", "/evidence/verify", note="check a document and its receipt against the chain alone: any member "
+         "(the document is hashed, never stored)"),
+    Rule("GET", "/exposure", roles=frozenset({Role.LENDER, Role.AUDITOR, Role.REGULATOR}),
+         note="lenders' exposure to each core enterprise's default, by supplier tier: a lender its own; auditors "
+         "and regulators: anyone's"),
+    Rule("GET", "/warnings", roles=frozenset({Role.AUDITOR, Role.REGULATOR}),
+         note="the latest score of every firm with a red, yellow or blue warning"),
+    Rule("GET", "/alerts/{alert_id}/evidence", note="an alert with its evidence rows: whoever may read the alert "
+         "(regulators; the firms it names; their lenders)"),
+    Rule("POST", "/proofs/verify", roles=frozenset({Role.LENDER, Role.AUDITOR, Role.REGULATOR}),
+         note="verify a credit proof or disclosure against the chain: a lender the proofs addressed to it; "
+         "auditors and regulators: any"),
 )
 
 _BY_ROUTE = {(rule.method, rule.path): rule for rule in ACCESS}

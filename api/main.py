@@ -13,7 +13,20 @@ from api.auth import NonceStore
 from api.config import Settings
 from api.members import Members
 from api.observe import Metrics, ObserveMiddleware
-from api.routes import auth, evidence, health, holdings, metrics, records, risk, tx
+from api.routes import (
+    auth,
+    evidence,
+    health,
+    history,
+    holdings,
+    lending,
+    metrics,
+    oversight,
+    receipts,
+    records,
+    risk,
+    tx,
+)
 from indexer.db import make_engine
 from ledger.chain import Chain
 from ledger.client import Ledger
@@ -29,8 +42,9 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         ledger = Ledger(chain, load_manifest(settings.manifest, chain.chain_id))
     engine = make_engine(settings.db_url)
     audit_engine = make_engine(settings.audit_db_url) if settings.audit_db_url else engine
-    audit = AuditWriter(audit_engine, batch_size=settings.audit_batch_rows,
-                        flush_seconds=settings.audit_flush_seconds, max_queue=settings.audit_queue_rows)
+    retention = settings.audit_retention_days * 86400 if settings.audit_retention_days else None
+    audit = AuditWriter(audit_engine, batch_size=settings.audit_batch_rows, flush_seconds=settings.audit_flush_seconds,
+                        max_queue=settings.audit_queue_rows, retention_seconds=retention)
     members = Members(ledger, settings.member_refresh_seconds)
 
     @asynccontextmanager
@@ -58,7 +72,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     errors.limit_body_size(app, settings.max_body_bytes)
     app.add_middleware(ObserveMiddleware, audit=audit, metrics=app.state.metrics)  # outermost: sees every response
     for router in (health.router, metrics.router, auth.router, tx.router, holdings.router, records.router,
-                   risk.router, evidence.router):
+                   risk.router, evidence.router, lending.router, oversight.router, history.router,
+                   receipts.router):
         app.include_router(router)
     app.include_router(portal.router)
     app.mount("/portal/static", portal.static, name="portal-static")

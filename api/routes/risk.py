@@ -8,12 +8,13 @@ from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import Row, Text, bindparam, cast
-from sqlmodel import Session, col, func, select
+from sqlmodel import Session, col, func, or_, select
 
-from api.deps import CurrentMember, SessionDep
+from api.deps import Caller, CurrentMember, SessionDep
 from api.errors import ApiError
 from api.routes.pages import DENIED, NOT_FOUND, Page, Paging, fetch
 from api.types import Address
+from indexer.models import Financing
 from ledger.roles import Role
 from risk.models import CreditScore, RiskAlert
 
@@ -83,23 +84,36 @@ class Alert(BaseModel):
     status: str  # active | withdrawn
 
 
+def alert_firms(caller: Caller, session: Session) -> list[str] | None:
+    """The firms (lower-case) whose alerts ``caller`` reads: None (all) for a regulator; else itself and, for a
+    lender, its counterparties (the holders of the financings it gave)."""
+    if Role.REGULATOR in caller.roles:
+        return None
+    firms = {caller.address.lower()}
+    if Role.LENDER in caller.roles:
+        holders = select(func.lower(Financing.holder)).where(func.lower(Financing.lender) == caller.address.lower())
+        firms.update(session.exec(holders.distinct()).all())
+    return sorted(firms)
+
+
 @router.get("/alerts", responses=DENIED)
 def alerts(
     caller: CurrentMember, session: SessionDep, paging: Paging,
     rule: Annotated[str | None, Query(max_length=64, description="only this rule's alerts")] = None,
-    firm: Annotated[Address | None, Query(description="alerts naming this firm (default: yours; regulators: "
-                                                       "all)")] = None,
+    firm: Annotated[Address | None, Query(description="alerts naming this firm (default: yours and, for a lender, "
+                                                       "its counterparties'; regulators: all)")] = None,
     status: Annotated[str | None, Query(pattern="^(active|withdrawn)$")] = "active",
 ) -> Page[Alert]:
-    """Fraud alerts: a regulator reads all of them, any other firm the alerts naming it."""
-    regulator = Role.REGULATOR in caller.roles
-    if firm is None and not regulator:
-        firm = caller.address
-    elif firm is not None and not regulator and firm.lower() != caller.address.lower():
-        raise ApiError(403, "OtherFirmsData", f"alerts about {firm} are for that firm and regulators only")
+    """Fraud alerts: a regulator reads all of them, a lender those naming it or a firm it financed, any other
+    firm the alerts naming it."""
+    readable = alert_firms(caller, session)
+    if firm is not None and readable is not None and firm.lower() not in readable:
+        raise ApiError(403, "OtherFirmsData", f"alerts about {firm} are for that firm, its lenders and regulators "
+                       "only")
+    wanted = [firm.lower()] if firm is not None else readable
     query = select(RiskAlert)
-    if firm is not None:  # firms is a JSON list of addresses
-        query = query.where(func.lower(cast(RiskAlert.firms, Text)).contains(f'"{firm.lower()}"'))
+    if wanted is not None:  # firms is a JSON list of addresses
+        query = query.where(or_(*(func.lower(cast(RiskAlert.firms, Text)).contains(f'"{f}"') for f in wanted)))
     if rule is not None:
         query = query.where(RiskAlert.rule == rule)
     if status is not None:

@@ -30,7 +30,8 @@ def _fuzz(client, actors, world, examples: int) -> dict[str, dict[str, set[int]]
     schema = schemathesis.openapi.from_asgi("/openapi.json", app)
     operations = [result.ok() for result in schema.get_all_operations()]
     fingerprint = client.get("/invoices", headers=sign_in(client, actors.auditor)).json()["items"][0]["fingerprint"]
-    known = {"slot": world["slot"], "fingerprint": fingerprint, "address": actors.supplier.address}
+    known = {"slot": world["slot"], "fingerprint": fingerprint, "address": actors.supplier.address,
+             "alert_id": "a1"}
     seen: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for role in ROLES:
         headers = sign_in(client, getattr(actors, role))
