@@ -4,6 +4,11 @@ Rows go through a bounded queue: when it is full the request waits for room (bac
 of dropping its row. The writer flushes a batch when it holds ``batch_size`` rows or when its oldest
 row has waited ``flush_seconds``; a failed write is retried, never skipped. ``close`` drains the
 queue and flushes what is left (the app calls it on shutdown).
+
+The table comes from its own Alembic chain (api/migrations, version table ``api_alembic_version``),
+applied when a writer is made. Retention: with ``retention_seconds`` set, the writer deletes rows older
+than that, in batches, at most every ``purge_seconds``, between flushes (so never a row still queued);
+:func:`purge` does the same on demand.
 """
 
 from __future__ import annotations
@@ -15,8 +20,9 @@ import queue
 import threading
 import time
 from dataclasses import dataclass
+from pathlib import Path
 
-from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, insert
+from sqlalchemy import Column, Engine, Float, Integer, MetaData, String, Table, delete, insert, select
 
 log = logging.getLogger(__name__)
 
@@ -32,6 +38,36 @@ api_audit = Table(
     Column("caller", String(64), nullable=True, index=True),  # the bearer token's address, if any
     Column("duration_ms", Float, nullable=False),
 )
+
+
+MIGRATIONS = Path(__file__).parent / "migrations"
+
+
+def upgrade(engine: Engine) -> None:
+    """Bring ``api_audit`` in ``engine``'s database to the latest migration (its own version table)."""
+    from alembic import command
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    with engine.begin() as connection:
+        config.attributes["connection"] = connection
+        command.upgrade(config, "head")
+
+
+def purge(engine: Engine, older_than: float, *, batch_rows: int = 5000) -> int:
+    """Delete the audit rows of requests that arrived before unix time ``older_than``, ``batch_rows`` per
+    transaction (short locks on a busy log); returns how many were deleted."""
+    doomed = select(api_audit.c.id).where(api_audit.c.at < older_than).order_by(api_audit.c.id).limit(batch_rows)
+    deleted = 0
+    while True:
+        with engine.begin() as conn:
+            ids = list(conn.execute(doomed).scalars())
+            if ids:
+                conn.execute(delete(api_audit).where(api_audit.c.id.in_(ids)))
+        deleted += len(ids)
+        if len(ids) < batch_rows:
+            return deleted
 
 
 @dataclass(frozen=True)
@@ -56,16 +92,21 @@ class AuditWriter:
     """Batches audit rows into ``api_audit`` from a daemon thread (started on the first row)."""
 
     def __init__(self, engine: Engine, *, batch_size: int = 200, flush_seconds: float = 0.5,
-                 max_queue: int = 10_000, retry_seconds: float = 0.2) -> None:
+                 max_queue: int = 10_000, retry_seconds: float = 0.2, retention_seconds: float | None = None,
+                 purge_seconds: float = 3600.0) -> None:
         self.engine = engine
         self.batch_size = batch_size
         self.flush_seconds = flush_seconds
         self.retry_seconds = retry_seconds
+        self.retention_seconds = retention_seconds
+        self.purge_seconds = purge_seconds
         self._queue: queue.Queue = queue.Queue(maxsize=max_queue)
         self._thread: threading.Thread | None = None
         self._start_lock = threading.Lock()
+        self._purged_at = -float("inf")  # monotonic time of the last purge
         self.written = 0
-        metadata.create_all(engine, tables=[api_audit])
+        self.purged = 0
+        upgrade(engine)
 
     # -- producers
 
@@ -112,6 +153,7 @@ class AuditWriter:
                     break
                 batch.append(item)
             self._write(batch)
+            self._maybe_purge()
         # drain whatever arrived after the stop marker
         rest = []
         with contextlib.suppress(queue.Empty):
@@ -134,6 +176,15 @@ class AuditWriter:
                 log.exception("audit batch of %d rows not written; retrying in %.1fs", len(batch), delay)
                 time.sleep(delay)
                 delay = min(delay * 2, 5.0)
+
+    def _maybe_purge(self) -> None:
+        if self.retention_seconds is None or time.monotonic() - self._purged_at < self.purge_seconds:
+            return
+        try:
+            self.purged += purge(self.engine, time.time() - self.retention_seconds)
+        except Exception:  # the log keeps growing for a while; writing rows matters more
+            log.exception("audit retention purge failed; retrying after the next interval")
+        self._purged_at = time.monotonic()
 
     def close(self, timeout: float | None = 30.0) -> None:
         """Flush every queued row and stop the thread (a later row starts a new one: an app may run its

@@ -22,7 +22,9 @@ class Settings:
     audit_batch_rows: int = 200  # the audit writer flushes at this many rows ...
     audit_flush_seconds: float = 0.5  # ... or when its oldest row has waited this long
     audit_queue_rows: int = 10_000  # requests wait (never drop their row) when this many are queued
+    audit_retention_days: float | None = 90.0  # audit rows older than this are deleted (None: kept forever)
     member_refresh_seconds: float = 0.25  # members' roles are re-read once the chain head moved (0: every request)
+    max_indexer_lag: int = 64  # /ready fails when the mirror is more blocks than this behind the chain head
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -34,5 +36,14 @@ class Settings:
             db_url=os.environ.get("SCF_DB_URL", "sqlite:///.data/index.db"),
             domain=os.environ.get("SCF_API_DOMAIN", "localhost"),
             audit_db_url=os.environ.get("SCF_AUDIT_DB_URL") or None,
+            audit_retention_days=_optional_float(os.environ.get("SCF_AUDIT_RETENTION_DAYS", "90")),
             member_refresh_seconds=float(os.environ.get("SCF_MEMBER_REFRESH_SECONDS", "0.25")),
+            max_indexer_lag=int(os.environ.get("SCF_MAX_INDEXER_LAG", "64")),
         )
+
+
+def _optional_float(text: str) -> float | None:
+    """A number of days, or None for "keep forever" (empty, ``none`` or 0)."""
+    if text.strip().lower() in ("", "none", "0"):
+        return None
+    return float(text)

@@ -13,20 +13,7 @@ from api.auth import NonceStore
 from api.config import Settings
 from api.members import Members
 from api.observe import Metrics, ObserveMiddleware
-from api.routes import (
-    auth,
-    evidence,
-    health,
-    history,
-    holdings,
-    lending,
-    metrics,
-    oversight,
-    receipts,
-    records,
-    risk,
-    tx,
-)
+from api.routes import auth, evidence, health, holdings, lending, metrics, oversight, records, risk, tx
 from indexer.db import make_engine
 from ledger.chain import Chain
 from ledger.client import Ledger
@@ -42,9 +29,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         ledger = Ledger(chain, load_manifest(settings.manifest, chain.chain_id))
     engine = make_engine(settings.db_url)
     audit_engine = make_engine(settings.audit_db_url) if settings.audit_db_url else engine
-    retention = settings.audit_retention_days * 86400 if settings.audit_retention_days else None
-    audit = AuditWriter(audit_engine, batch_size=settings.audit_batch_rows, flush_seconds=settings.audit_flush_seconds,
-                        max_queue=settings.audit_queue_rows, retention_seconds=retention)
+    audit = AuditWriter(audit_engine, batch_size=settings.audit_batch_rows,
+                        flush_seconds=settings.audit_flush_seconds, max_queue=settings.audit_queue_rows)
     members = Members(ledger, settings.member_refresh_seconds)
 
     @asynccontextmanager
@@ -72,8 +58,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     errors.limit_body_size(app, settings.max_body_bytes)
     app.add_middleware(ObserveMiddleware, audit=audit, metrics=app.state.metrics)  # outermost: sees every response
     for router in (health.router, metrics.router, auth.router, tx.router, holdings.router, records.router,
-                   risk.router, evidence.router, lending.router, oversight.router, history.router,
-                   receipts.router):
+                   risk.router, evidence.router, lending.router, oversight.router):
         app.include_router(router)
     app.include_router(portal.router)
     app.mount("/portal/static", portal.static, name="portal-static")
