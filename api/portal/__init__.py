@@ -27,7 +27,9 @@ How to add a page (e.g. the lender's financings):
 
    Read data by calling the API's route functions (``api.routes.*``) with ``current.member`` and the
    session: their scoping and refusals apply (an ``ApiError`` becomes a translated error page), and
-   no SQL is copied. Use ``api.routes.pages.Paging`` for ``?limit=&offset=``.
+   no SQL is copied. An ``async def`` route function is awaited from the (sync) page with
+   ``anyio.from_thread.run(fn, *args)``, as ``core.payable`` does. Use ``api.routes.pages.Paging`` for
+   ``?limit=&offset=`` and ``web.EVERY_ROW`` for a summary over all of a firm's rows.
 3. Add ``pages`` to ``ROUTERS`` below.
 4. Write the template under ``templates/<audience>/``: ``{% extends "base.html" %}``, fill
    ``{% block content %}``, use ``t("key")`` for every visible string, ``amount(v)`` and ``date(ts)``

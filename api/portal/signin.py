@@ -70,7 +70,8 @@ def open_session(body: SessionIn, request: Request, settings: SettingsDep, ledge
     """Keep the token in an HttpOnly cookie, once it checks out and its holder is a current member."""
     session = read_token(body.token, settings.secret)
     if not request.app.state.members.get(session.address).is_member:
-        raise ApiError(403, "NotAMember", f"{session.address} is not a current member of the consortium")
+        raise ApiError(403, "NotAMember", f"{session.address} is not a current member of the consortium",
+                       address=session.address)
     response = JSONResponse({"address": session.address})
     response.set_cookie(SESSION_COOKIE, body.token, max_age=max(0, session.expires_at - int(time.time())),
                         httponly=True, samesite="strict", secure=request.url.scheme == "https", path="/")

@@ -161,3 +161,17 @@ def test_core_enterprise_journey(visitor, stack, lang) -> None:  # type: ignore[
     # refused: a supplier's page, and the holdings endpoint of the API without a bearer token
     me.visit(f"/portal/supplier/holdings?lang={lang}", "refused-page", status=403)
     assert t("error.PageRoleRequired", roles=t("role.SUPPLIER")) in main.inner_text()
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_an_outsider_is_refused_at_sign_in(visitor, stack, lang) -> None:  # type: ignore[no-untyped-def]
+    outsider = stack.actors.outsider
+    me = visitor(outsider, lang, "outsider")
+    me.visit(f"/portal/signin?lang={lang}", "signin")
+    me.page.click("#signin-button")
+    status = me.page.locator("#signin-status.error")
+    status.wait_for(timeout=15_000)
+    assert status.inner_text() == Translator(lang)("error.NotAMember", address=outsider.address)
+    me.check("refused")
+    me.visit("/portal/", "still-signed-out")  # no session was opened: the sign-in page again
+    assert me.page.url.startswith(stack.url + "/portal/signin")
