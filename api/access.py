@@ -48,6 +48,10 @@ ACCESS: tuple[Rule, ...] = (
          "its counterparties (holders of financings it gave)"),
     Rule("GET", "/payables/{slot}", note="a payable and how its value spread: its debtor, its holders, "
          "auditors and regulators"),
+    Rule("GET", "/payables/{slot}/history", note="a payable's tree and every event that touched it, in chain "
+         "order: its debtor, the firms that held or financed its value, auditors and regulators"),
+    Rule("POST", "/evidence/verify", note="check a document and its receipt against the chain alone: any member "
+         "(the document is hashed, never stored)"),
     Rule("GET", "/exposure", roles=frozenset({Role.LENDER, Role.AUDITOR, Role.REGULATOR}),
          note="lenders' exposure to each core enterprise's default, by supplier tier: a lender its own; auditors "
          "and regulators: anyone's"),

@@ -13,7 +13,20 @@ from api.auth import NonceStore
 from api.config import Settings
 from api.members import Members
 from api.observe import Metrics, ObserveMiddleware
-from api.routes import auth, evidence, health, holdings, lending, metrics, oversight, records, risk, tx
+from api.routes import (
+    auth,
+    evidence,
+    health,
+    history,
+    holdings,
+    lending,
+    metrics,
+    oversight,
+    receipts,
+    records,
+    risk,
+    tx,
+)
 from indexer.db import make_engine
 from ledger.chain import Chain
 from ledger.client import Ledger
@@ -58,7 +71,8 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     errors.limit_body_size(app, settings.max_body_bytes)
     app.add_middleware(ObserveMiddleware, audit=audit, metrics=app.state.metrics)  # outermost: sees every response
     for router in (health.router, metrics.router, auth.router, tx.router, holdings.router, records.router,
-                   risk.router, evidence.router, lending.router, oversight.router):
+                   risk.router, evidence.router, lending.router, oversight.router, history.router,
+                   receipts.router):
         app.include_router(router)
     app.include_router(portal.router)
     app.mount("/portal/static", portal.static, name="portal-static")
