@@ -6,7 +6,6 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from decimal import Decimal
 from pathlib import Path
 from typing import Any
 from urllib.parse import quote, urlencode
@@ -26,6 +25,7 @@ from api.portal import i18n
 from api.portal.access import BY_NAME, PageRule, allowed, navigation
 from api.routes.pages import PageParams
 from ledger.client import Ledger
+from ledger.commands.common import format_amount as cli_amount
 from ledger.errors import ChainConnectionError
 
 SESSION_COOKIE = "scf_session"
@@ -175,13 +175,12 @@ def value_decimals(request: Request) -> int:
 
 
 def format_amount(value: int, decimals: int) -> str:
-    """``1234500000`` with 6 decimals -> ``1,234.50`` (at least two decimals, no trailing noise)."""
-    text = f"{Decimal(value).scaleb(-decimals):,.{decimals}f}"
-    if "." in text:
-        whole, frac = text.split(".")
-        frac = frac.rstrip("0").ljust(2, "0")
-        text = f"{whole}.{frac}"
-    return text
+    """The CLI's amount text without zeros beyond the cents: ``1234500000`` with 6 decimals -> ``1,234.50``."""
+    text = cli_amount(value, decimals)
+    if "." not in text:
+        return text
+    whole, frac = text.split(".")
+    return f"{whole}.{frac.rstrip('0').ljust(2, '0')}"
 
 
 def format_date(timestamp: int) -> str:
