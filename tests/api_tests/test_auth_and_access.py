@@ -13,6 +13,8 @@ from fastapi.testclient import TestClient
 from api.access import ACCESS
 from api.main import create_app
 from api_tests.conftest import sign_in, siwe_text
+from indexer import Indexer
+from indexer.db import upgrade
 from ledger.roles import Role
 
 
@@ -112,11 +114,26 @@ def test_without_refresh_interval_every_request_reads_the_chain(ledger, settings
     assert client.app.state.members.reads == 2
 
 
-def test_health_and_ready(client, ledger):
+def test_health_and_ready(client, ledger, settings):
     assert client.get("/health").json() == {"status": "ok"}
+    no_mirror = client.get("/ready")
+    assert (no_mirror.status_code, no_mirror.json()["error"]) == (503, "MirrorUnavailable")
+    upgrade(client.app.state.engine)  # the mirror's tables, but nothing indexed yet
+    unindexed = client.get("/ready")
+    assert (unindexed.status_code, unindexed.json()["error"]) == (503, "IndexerNotStarted")
+    indexer = Indexer(settings.rpc_url, settings.db_url, ledger.deployment, confirmations=0,
+                      engine=client.app.state.engine)
+    indexer.sync()
     ready = client.get("/ready").json()
     assert ready["status"] == "ready" and ready["chain_id"] == ledger.chain.chain_id
     assert set(ready["contracts"]) == set(ledger.deployment.contracts)
+    assert (ready["indexed_block"], ready["indexer_lag"]) == (ledger.chain.w3.eth.block_number, 0)
+    ledger.chain.w3.provider.make_request("anvil_mine", [hex(settings.max_indexer_lag + 1)])
+    behind = client.get("/ready")
+    assert (behind.status_code, behind.json()["error"]) == (503, "IndexerBehind")
+    assert f"{settings.max_indexer_lag + 1} blocks behind" in behind.json()["message"]
+    indexer.sync()
+    assert client.get("/ready").json()["indexer_lag"] == 0
 
 
 def test_oversized_body_is_refused(client):
