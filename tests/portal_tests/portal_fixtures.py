@@ -232,7 +232,7 @@ class Visit:
     wallet: InjectedWallet
     stack: Stack
     lang: str
-    journey: str
+    journey: str  # the screenshots' prefix: the journey's name and language
     shots: list[Path] = field(default_factory=list)
 
     def visit(self, path: str, name: str, *, status: int = 200) -> None:
@@ -249,7 +249,7 @@ class Visit:
         blocking = [v for v in violations if v["impact"] in BLOCKING]
         assert not blocking, f"{name} ({self.lang}): {blocking}"
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-        shot = SCREENSHOTS / f"{self.journey}-{self.lang}-{len(self.shots) + 1:02d}-{name}.png"
+        shot = SCREENSHOTS / f"{self.journey}-{len(self.shots) + 1:02d}-{name}-{self.lang}.png"
         self.page.screenshot(path=str(shot), full_page=True)
         self.shots.append(shot)
 
@@ -274,7 +274,7 @@ def visitor(browser, stack) -> Iterator[Callable[[LocalAccount, str, str], Visit
         context.add_init_script(WALLET_SCRIPT)
         for stale in SCREENSHOTS.glob(f"{journey}-{lang}-*.png"):
             stale.unlink()
-        return Visit(context.new_page(), wallet, stack, lang, journey)
+        return Visit(context.new_page(), wallet, stack, lang, f"{journey}-{lang}")
 
     yield make
     for context in contexts:
