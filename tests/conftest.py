@@ -202,9 +202,12 @@ def cli(ledger, anvil, tmp_path, monkeypatch):
         return result.output
 
     def fail(account, *args: str) -> str:
-        keystore = tmp_path / f"{account.address}.json"
-        keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)))
-        result = runner.invoke(app, [*args, "--keystore", str(keystore)])
+        extra: list[str] = []
+        if account is not None:
+            keystore = tmp_path / f"{account.address}.json"
+            keystore.write_text(json.dumps(Account.encrypt(account.key, "pw", kdf="pbkdf2", iterations=2)))
+            extra = ["--keystore", str(keystore)]
+        result = runner.invoke(app, [*args, *extra])
         assert result.exit_code == 1, result.output
         lines = result.output.strip().splitlines()
         assert len(lines) == 1 and lines[0].startswith("error: "), result.output

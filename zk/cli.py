@@ -246,3 +246,24 @@ def submit(
         result = CreditContracts.of(session.ledger).submit_proof(session.account, address(data["subject"]),
                                                                  Proof.from_json(data))
     console.print(f"pass granted to {data['subject']} (tx {result['transactionHash'].to_0x_hex()})", soft_wrap=True)
+
+
+@app.command("verify")
+def verify(
+    upload: Annotated[Path, typer.Argument(help="A firm's proof (`scf zk prove`) or disclosure (`scf zk disclose`).")],
+    rpc: Rpc = DEFAULT_RPC,
+    data_dir: DataDir = DEFAULT_DATA_DIR,
+) -> None:
+    """Lender: check a proof or disclosure against the chain (registered report, nonce, day, Groth16) and
+    print what it establishes; exit code 1 with the reason when it does not hold."""
+    from zk.check import REASONS, check, parse_upload
+    from zk.onchain import CreditContracts
+
+    with _zk_errors():
+        checked = check(parse_upload(_read_json(upload)), CreditContracts.of(connect(rpc, data_dir)))
+        if not checked.valid:
+            raise ValueError(f"{checked.kind} does not hold: {checked.reason}: {REASONS[checked.reason]}")
+    facts = [f"{p.field} {p.op} {', '.join(map(str, p.operands))}" for p in checked.predicates]
+    facts += [f"{name} = {value}" for name, value in checked.fields.items()]
+    console.print(f"valid {checked.kind} about {checked.subject}, report of bureau {checked.bureau}: "
+                  + "; ".join(facts), soft_wrap=True)

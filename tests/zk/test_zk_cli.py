@@ -38,13 +38,21 @@ def test_the_credit_proof_flow_through_the_cli(cli, ledger, actors, zk_actors, c
         "--nonce", str(nonce), "--out", str(proof_file))
     proof = json.loads(proof_file.read_text())
     assert proof["subject"] == actors.supplier.address and proof["policy"]["min_score"] == 700
-    assert "742" not in json.dumps(proof)  # the score itself is not in the proof
+    assert set(proof) == {"proof", "publicSignals", "policy", "subject"}  # nothing of the report itself
+    assert len(proof["publicSignals"]) == 5 and "742" not in proof["publicSignals"]
 
     disclosure_file = tmp_path / "disclosure.json"
     cli(None, "zk", "disclose", str(report_file), "--field", "tax_grade", "--field", "patents",
         "--out", str(disclosure_file))
     revealed = Disclosure.from_json(json.loads(disclosure_file.read_text())).verify(report.root)
     assert revealed == {"tax_grade": 1, "patents": 3}
+    out = cli(None, "zk", "verify", str(disclosure_file))
+    assert f"valid disclosure about {actors.supplier.address}" in out and "tax_grade = 1; patents = 3" in out
+    out = cli(None, "zk", "verify", str(proof_file))
+    assert "valid groth16" in out and "credit_score ge 700; court_judgments le 0; tax_grade in A, B" in out
+    tampered = tmp_path / "tampered.json"
+    tampered.write_text(json.dumps({**proof, "policy": {**proof["policy"], "min_score": 600}}))
+    assert "does not hold: policy_mismatch" in cli.fail(None, "zk", "verify", str(tampered))
 
     desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
     desk.set_policy(actors.lender, credit.gate.address)
