@@ -9,6 +9,7 @@ from typing import Annotated
 from fastapi import Depends, Request
 from fastapi.concurrency import run_in_threadpool
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
+from sqlalchemy import Engine
 from sqlmodel import Session
 
 from api.access import rule_for
@@ -35,6 +36,11 @@ async def get_nonces(request: Request) -> NonceStore:
     return request.app.state.nonces
 
 
+async def get_engine(request: Request) -> Engine:
+    """The mirror's engine, for reads that take a connection only while they read."""
+    return request.app.state.engine
+
+
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A read session on the indexer's SQL mirror (it connects lazily, in the endpoint's thread)."""
     with Session(request.app.state.engine) as session:
@@ -43,6 +49,7 @@ async def get_session(request: Request) -> AsyncIterator[Session]:
 
 SettingsDep = Annotated[Settings, Depends(get_settings)]
 SessionDep = Annotated[Session, Depends(get_session)]
+EngineDep = Annotated[Engine, Depends(get_engine)]
 LedgerDep = Annotated[Ledger, Depends(get_ledger)]
 NoncesDep = Annotated[NonceStore, Depends(get_nonces)]
 _bearer = HTTPBearer(auto_error=False)

@@ -113,13 +113,14 @@ def _tokens(engine, slots: list[int]) -> dict:  # type: ignore[no-untyped-def]
     return {"min": min(counts), "max": max(counts), "mean": round(sum(counts) / len(counts), 1)}
 
 
-def serve(directory: Path, rpc_url: str, db_url: str, workers: int,
-          env: dict[str, str]) -> tuple[subprocess.Popen, str]:
+def serve(directory: Path, rpc_url: str, db_url: str, workers: int, env: dict[str, str], *, loop: str,
+          http: str) -> tuple[subprocess.Popen, str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [sys.executable, "-m", "uvicorn", "api.main:create_app", "--factory", "--host", "127.0.0.1", "--port",
-         str(port), "--workers", str(workers), "--log-level", "warning", "--no-access-log"],
+         str(port), "--workers", str(workers), "--loop", loop, "--http", http, "--log-level", "warning",
+         "--no-access-log"],
         cwd=ROOT, env={**os.environ, "SCF_RPC_URL": rpc_url, "SCF_DB_URL": db_url, "SCF_API_SECRET": SECRET,
                        "SCF_MANIFEST": str(directory / "deployments.json"), "PYTHONPATH": str(ROOT), **env})
     deadline = time.monotonic() + 60
@@ -185,6 +186,11 @@ def wrk(base: str, token: str, paths: list[str], directory: Path, server: int, *
             "errors": errors, "server_cpu_ms_per_request": round(cpu * 1000 / max(raw["requests"], 1), 3)}
 
 
+def _pick(option: str, fast: str, fallback: str) -> str:
+    """What uvicorn runs for ``--loop``/``--http`` ``option`` (auto: the fast one when it is installed)."""
+    return option if option != "auto" else fast if find_spec(fast) else fallback
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=30)
@@ -194,13 +200,15 @@ def main() -> None:
     parser.add_argument("--firms", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--endpoints", default="score,tree,evidence_proof")
+    parser.add_argument("--loop", default="auto", choices=("auto", "asyncio", "uvloop"))
+    parser.add_argument("--http", default="auto", choices=("auto", "h11", "httptools"))
     parser.add_argument("--member-refresh", type=float, default=None,
                         help="SCF_MEMBER_REFRESH_SECONDS for the server (0: read roles from the chain per request)")
     args = parser.parse_args()
     out: dict = {"bench": "api", "seconds": args.seconds, "workers": args.workers, "connections": args.connections,
                  "wrk_threads": args.threads, "cores": os.cpu_count(),
-                 "uvicorn": {"loop": "uvloop" if find_spec("uvloop") else "asyncio",
-                             "http": "httptools" if find_spec("httptools") else "h11"}}
+                 "uvicorn": {"loop": _pick(args.loop, "uvloop", "asyncio"),
+                             "http": _pick(args.http, "httptools", "h11")}}
     env = {} if args.member_refresh is None else {"SCF_MEMBER_REFRESH_SECONDS": str(args.member_refresh)}
     with tempfile.TemporaryDirectory() as tmp:
         directory = Path(tmp)
@@ -210,7 +218,7 @@ def main() -> None:
         out["mirror"] = plan["rows"] | {"tree_tokens": plan["tree_tokens"]}
         server = None
         try:
-            server, base = serve(directory, node.url, db_url, args.workers, env)
+            server, base = serve(directory, node.url, db_url, args.workers, env, loop=args.loop, http=args.http)
             tokens = {role: sign_in(base, account) for role, account in plan["accounts"].items()}
             callers = {"score": "lender", "tree": "auditor", "evidence_proof": "lender", "health": "lender"}
             out["endpoints"] = {}

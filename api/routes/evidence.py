@@ -13,9 +13,10 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import AfterValidator, BaseModel
+from sqlalchemy import Engine
 from sqlmodel import Session, select
 
-from api.deps import CurrentMember, LedgerDep, SessionDep
+from api.deps import CurrentMember, EngineDep, LedgerDep
 from api.routes.pages import DENIED
 from api.types import Bytes32
 from indexer.models import EvidenceBatch
@@ -55,7 +56,7 @@ class ProofCheck(BaseModel):
     revocation: Revocation | None  # the leaf's revocation by its submitter or a regulator (the anchor stays)
 
 
-def _check(ledger: Ledger, session: Session, root: bytes, leaf: bytes, proof: list[bytes]) -> ProofCheck:
+def _check(ledger: Ledger, engine: Engine, root: bytes, leaf: bytes, proof: list[bytes]) -> ProofCheck:
     address = ledger.deployment.address(evidence.EVIDENCE_LEDGER)
     valid = evidence.verify_on_chain(ledger, address, root, proof, leaf)  # anchored, not revoked, proof folds
     reason, revoked = "ok", None
@@ -67,7 +68,7 @@ def _check(ledger: Ledger, session: Session, root: bytes, leaf: bytes, proof: li
             reason = "proof_mismatch"
         else:
             reason = "revoked" if revoked else "proof_mismatch"
-    with Session(session.get_bind()) as own:  # a connection of its own, back in the pool once read
+    with Session(engine) as own:  # holds a connection only while it reads
         row = own.exec(select(EvidenceBatch).where(EvidenceBatch.root == "0x" + root.hex())).first()
     return ProofCheck(
         root="0x" + root.hex(), leaf="0x" + leaf.hex(), valid=valid, reason=reason,
@@ -81,11 +82,11 @@ def _check(ledger: Ledger, session: Session, root: bytes, leaf: bytes, proof: li
 
 @router.get("/evidence/proof", responses=DENIED)
 async def evidence_proof(
-    _: CurrentMember, session: SessionDep, ledger: LedgerDep,
+    _: CurrentMember, engine: EngineDep, ledger: LedgerDep,
     root: Annotated[Bytes32, Query(description="the batch's Merkle root (bytes32)")],
     leaf: Annotated[Bytes32, Query(description="the document's leaf hash (bytes32)")],
     proof: Annotated[Proof, Query(description="the Merkle proof, leaf to root, one bytes32 per element")] = [],  # noqa: B006
 ) -> ProofCheck:
     """Verify a leaf and its Merkle proof against the chain's anchored roots; any member may ask."""
     # Bytes32 validated root, leaf and the proof's elements into bytes; one thread-pool hop for the reads
-    return await run_in_threadpool(_check, ledger, session, root, leaf, proof)  # type: ignore[arg-type]
+    return await run_in_threadpool(_check, ledger, engine, root, leaf, proof)  # type: ignore[arg-type]

@@ -93,8 +93,8 @@ def holdings(
 
 
 def _tree(session: Session, slot: int) -> tuple[Payable | None, list[queries.TokenNode]]:
-    """The payable and its tree, read on a session of its own: its connection goes back to the pool once
-    read, not when the response has been sent."""
+    """The payable and its tree, on a session of its own that holds a connection only while it reads (not
+    until the response has been sent)."""
     with Session(session.get_bind()) as own:
         payable = own.get(Payable, slot)
         return payable, queries.payable_tree(own, slot) if payable is not None else []

@@ -7,10 +7,10 @@ from typing import Annotated, Any
 from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
-from sqlalchemy import Row, Text, bindparam, cast
+from sqlalchemy import Engine, Row, Text, bindparam, cast
 from sqlmodel import Session, col, func, or_, select
 
-from api.deps import Caller, CurrentMember, SessionDep
+from api.deps import Caller, CurrentMember, EngineDep, SessionDep
 from api.errors import ApiError
 from api.routes.pages import DENIED, NOT_FOUND, Page, Paging, fetch
 from api.types import Address
@@ -48,22 +48,22 @@ _LATEST_SCORE = (
 )
 
 
-def _latest_score(session: Session, address: str) -> Row | None:
-    """On a connection of its own, back in the pool once read (not when the response has been sent)."""
-    with session.get_bind().connect() as connection:
+def _latest_score(engine: Engine, address: str) -> Row | None:
+    """On a connection taken only while it reads (not until the response has been sent)."""
+    with engine.connect() as connection:
         return connection.execute(_LATEST_SCORE, {"checksummed": address, "lower": address.lower()}).first()
 
 
 @router.get("/scores/{address}", responses={**DENIED, **NOT_FOUND})
 async def score(
-    caller: CurrentMember, session: SessionDep,
+    caller: CurrentMember, engine: EngineDep,
     address: Annotated[Address, Path(description="the scored firm")],
 ) -> Score:
     """The latest credit score of a firm: for the firm itself, lenders, auditors and regulators."""
     if caller.address.lower() != address.lower() and not caller.roles & SCORE_READERS:
         raise ApiError(403, "OtherFirmsData", f"the score of {address} is for that firm, lenders, auditors and "
                        "regulators only")
-    row = await run_in_threadpool(_latest_score, session, address)  # one hop: the database read
+    row = await run_in_threadpool(_latest_score, engine, address)  # one hop: the database read
     if row is None:
         raise ApiError(404, "NoScore", f"{address} has not been scored yet")
     return Score(address=row.address, score=row.score, model_version=row.model_version, as_of_block=row.as_of_block,
