@@ -33,18 +33,23 @@ def simulate(
         written = write_bulk(economy, make_engine(db))
         summary = {"mode": mode, "seed": seed, "firms": len(economy.firms), "transfers": economy.transfers,
                    "rows": written}
+        labels = economy.truth
     elif mode == "chain":
         from risk.onchain import simulate_on_chain
 
-        economy, stats = simulate_on_chain(seed, firms, db_url=db, rpc_url=rpc_url)
-        summary = {"mode": mode, "seed": seed, "firms": len(economy.firms), **stats}
+        if firms > 400:
+            raise typer.BadParameter("chain mode replays every action as a transaction: at most 400 firms",
+                                     param_hint="--firms")
+        replay, stats = simulate_on_chain(seed, firms, db_url=db, rpc_url=rpc_url, days=days)
+        summary = {"mode": mode, "seed": seed, "firms": len(replay.economy.firms), **stats}
+        labels = replay.truth()
     else:
         raise typer.BadParameter("mode is bulk or chain")
-    summary["fraud_labels"] = {k: len(v) for k, v in economy.truth.fraud.items()}
+    summary["fraud_labels"] = {k: len(v) for k, v in labels.fraud.items()}
     if truth:
-        truth.write_text(json.dumps({"fraud": {k: sorted(v) for k, v in economy.truth.fraud.items()},
-                                     "default": economy.truth.default, "pd": economy.truth.pd,
-                                     "defaulted_core": economy.truth.defaulted_core}, indent=1))
+        truth.write_text(json.dumps({"fraud": {k: sorted(v) for k, v in labels.fraud.items()},
+                                     "default": labels.default, "pd": labels.pd,
+                                     "defaulted_core": labels.defaulted_core}, indent=1))
     typer.echo(json.dumps(summary))
 
 

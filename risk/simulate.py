@@ -17,7 +17,9 @@ good cores pay on time, weak cores late (overdue marks), one core may default (s
 
 from __future__ import annotations
 
+import bisect
 import hashlib
+import itertools
 import math
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -70,6 +72,7 @@ class Economy:
     lenders: list[str]
     bureau: str
     end_time: int
+    invoice_terms: dict[str, tuple[str, str]] = field(default_factory=dict)  # fingerprint -> (number, currency)
 
     @property
     def transfers(self) -> int:
@@ -212,7 +215,7 @@ def simulate(seed: int = 1, n_firms: int = 300, *, n_lenders: int = 4, days: int
         weights = weights / weights.sum()
         for address in by_tier[tier]:
             k = 1 if rng.random() < 0.6 or len(ups) == 1 else 2
-            firms[address].buyers = list(rng.choice(ups, size=k, replace=False, p=weights))
+            firms[address].buyers = [ups[int(i)] for i in rng.choice(len(ups), size=k, replace=False, p=weights)]
 
     # True default model (the oracle) and the realized outcome of the next period.
     for address, firm in firms.items():
@@ -299,8 +302,10 @@ def simulate(seed: int = 1, n_firms: int = 300, *, n_lenders: int = 4, days: int
         else:
             settle_plan[p["slot"]] = (due - int(rng.integers(0, 3)) * DAY, False)
 
+    spans = {debtor: _Spans(intervals) for debtor, intervals in delinquent.items()}
+
     def is_delinquent(debtor: str, t: int) -> bool:
-        return any(a <= t < z for a, z in delinquent[debtor])
+        return debtor in spans and spans[debtor].overlaps(t, t + 1)
 
     # ------------------------------------------------------------- financing
     # Holders discount or pledge some claims, at least 15 days before maturity, with debtors in good standing.
@@ -367,10 +372,8 @@ def simulate(seed: int = 1, n_firms: int = 300, *, n_lenders: int = 4, days: int
     b.rows["role_member"].append({"role": "CREDIT_BUREAU", "account": bureau, "role_name": "CREDIT_BUREAU",
                                   "block_number": 1, "final": True})
     b.rows["holding"] = list(b.holdings.values())
-    for row in b.rows["invoice"]:
-        row.pop("_number", None)
-        row.pop("_currency", None)
-    return Economy(seed, dict(b.rows), profiles, truth, firms, lenders, bureau, end)
+    terms = {row["fingerprint"]: (row.pop("_number"), row.pop("_currency")) for row in b.rows["invoice"]}
+    return Economy(seed, dict(b.rows), profiles, truth, firms, lenders, bureau, end, terms)
 
 
 def _settle(b: _Builder, payables: list[dict], plan: dict[int, tuple[int | None, bool]], end: int) -> None:
@@ -391,6 +394,19 @@ def _settle(b: _Builder, payables: list[dict], plan: dict[int, tuple[int | None,
             b.rows["deposit"].append({**b.pos(paid_at), "slot": p["slot"], "payer": p["debtor"], "amount": p["face"],
                                       "cumulative_paid": p["face"], "final": True})
             row.update(status=3, cumulative_paid=p["face"], block_number=b.block(paid_at))
+
+
+class _Spans:
+    """Half-open intervals [a, z), asked whether any overlaps [lo, hi) in O(log n)."""
+
+    def __init__(self, intervals: list[tuple[int, int]]) -> None:
+        ordered = sorted(intervals)
+        self.starts = [a for a, _ in ordered]
+        self.reach = list(itertools.accumulate((z for _, z in ordered), max))
+
+    def overlaps(self, lo: int, hi: int) -> bool:
+        i = bisect.bisect_left(self.starts, hi)  # the intervals starting before hi
+        return i > 0 and self.reach[i - 1] > lo
 
 
 def _pick(rng: np.random.Generator, items: list, k: int = 1) -> list:
@@ -422,7 +438,8 @@ def _inject_fraud(b: _Builder, rng: np.random.Generator, truth: Truth, firms: di
              and p["issued"] + 20 * DAY < end]
     rng.shuffle(fresh)  # type: ignore[arg-type]
     # Each fraud gets its own payable, of a debtor in good standing throughout (so the patterns don't overlap).
-    clean = [p for p in fresh if not any(a < p["maturity"] and p["issued"] < z for a, z in delinquent[p["debtor"]])]
+    spans = {debtor: _Spans(intervals) for debtor, intervals in delinquent.items()}
+    clean = [p for p in fresh if not (p["debtor"] in spans and spans[p["debtor"]].overlaps(p["issued"], p["maturity"]))]
     cursor = iter(clean)
 
     # Duplicate financing, exact: one payable pledged to two lenders off-token (bank-attested), 1.6x its face.
@@ -459,7 +476,7 @@ def _inject_fraud(b: _Builder, rng: np.random.Generator, truth: Truth, firms: di
         copy = b.invoice(original["seller"], original["buyer"], amount, t, slot=slot2, number=number,
                          currency=currency, day=day)
         l1, l2 = _pick(rng, lenders, 2)
-        b.finance(l1, p["holder"], p["token"], int(p["face"] * 0.7), t + DAY)
+        b.finance(l1, p["holder"], p["token"], int(b.holdings[p["token"]]["value"] * 0.7), t + DAY)
         b.finance(l2, p["holder"], token2, int(amount * 0.7), t + DAY)
         _label(truth, "duplicate_financing", subject("invoices", [original["fingerprint"], copy["fingerprint"]]),
                variant)
@@ -601,8 +618,8 @@ def _near_misses(b: _Builder, rng: np.random.Generator, truth: Truth, firms: dic
         slot2, token2 = b.issue(p["debtor"], p["holder"], amount, t, p["maturity"])
         b.invoice(p["holder"], p["debtor"], amount, t, slot=slot2)
         l1, l2 = _pick(rng, lenders, 2)
-        b.finance(l1, p["holder"], p["token"], p["face"] // 3, t + DAY)
-        b.finance(l2, p["holder"], token2, p["face"] // 3, t + DAY)
+        b.finance(l1, p["holder"], p["token"], b.holdings[p["token"]]["value"] // 3, t + DAY)
+        b.finance(l2, p["holder"], token2, amount // 3, t + DAY)
         truth.near_misses["duplicate_financing"] += 1
 
 
