@@ -172,7 +172,7 @@ def wrk(base: str, token: str, paths: list[str], directory: Path, server: int, *
     # the first request of each path pays for cold caches: warm up briefly, then measure
     for path in paths[:50]:
         requests.get(base + path, headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
-    cpu = server_cpu_seconds(server)
+    cpu, load = server_cpu_seconds(server), os.getloadavg()[0]
     result = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
          str(ROOT / "bench" / "api.lua"), base],
@@ -183,7 +183,8 @@ def wrk(base: str, token: str, paths: list[str], directory: Path, server: int, *
     errors = sum(raw[k] for k in ("bad_status", "connect_errors", "read_errors", "write_errors", "timeouts"))
     return {"rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1), "p50_ms": raw["p50_us"] / 1000,
             "p99_ms": raw["p99_us"] / 1000, "max_ms": raw["max_us"] / 1000, "requests": raw["requests"],
-            "errors": errors, "server_cpu_ms_per_request": round(cpu * 1000 / max(raw["requests"], 1), 3)}
+            "errors": errors, "server_cpu_ms_per_request": round(cpu * 1000 / max(raw["requests"], 1), 3),
+            "load_avg_1m": [round(load, 2), round(os.getloadavg()[0], 2)]}  # before, after: a shared machine
 
 
 def _pick(option: str, fast: str, fallback: str) -> str:
