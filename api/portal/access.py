@@ -27,6 +27,10 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("core.payables", "/portal/core/payables", frozenset({Role.CORE_ENTERPRISE}), nav="nav.payables"),
     PageRule("core.payable", "/portal/core/payables/{slot}",
              frozenset({Role.CORE_ENTERPRISE, Role.AUDITOR, Role.REGULATOR})),
+    PageRule("auditor.evidence", "/portal/auditor/evidence", frozenset({Role.AUDITOR}), nav="auditor.nav.evidence"),
+    PageRule("auditor.batches", "/portal/auditor/batches", frozenset({Role.AUDITOR}), nav="auditor.nav.batches"),
+    PageRule("auditor.payables", "/portal/auditor/payables", frozenset({Role.AUDITOR}), nav="auditor.nav.payables"),
+    PageRule("auditor.history", "/portal/auditor/payables/{slot}/history", frozenset({Role.AUDITOR, Role.REGULATOR})),
 )
 
 BY_NAME = {rule.name: rule for rule in PAGES}

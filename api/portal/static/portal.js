@@ -177,6 +177,56 @@
     });
   }
 
+  // ------------------------------- evidence check: receipt + document to the server, checked against the chain
+
+  function readAs(file, how) {
+    return new Promise((resolve, reject) => {
+      const reader = new FileReader();
+      reader.onload = () => resolve(reader.result);
+      reader.onerror = () => reject(reader.error);
+      reader[how](file);
+    });
+  }
+
+  async function checkEvidence(form) {
+    const status = form.querySelector(".check-status");
+    const outcome = document.getElementById("check-outcome");
+    const [documentFile] = form.querySelector("input[name=document]").files;
+    const [receiptFile] = form.querySelector("input[name=receipt]").files;
+    if (!documentFile || !receiptFile) return say(status, [form.dataset.needFiles], "error");
+    let receipt;
+    try {
+      receipt = JSON.parse(await readAs(receiptFile, "readAsText"));
+    } catch {
+      return say(status, [form.dataset.badReceipt], "error");
+    }
+    const dataUrl = await readAs(documentFile, "readAsDataURL");
+    const body = {receipt, document: dataUrl.slice(dataUrl.indexOf(",") + 1)};
+    if (form.dataset.expectedBatch) body.expected_batch = Number(form.dataset.expectedBatch);
+    const button = form.querySelector("button[type=submit]");
+    button.disabled = true;
+    say(status, [form.dataset.checking]);
+    try {
+      const response = await fetch("/portal/api/evidence/verify", {
+        method: "POST", credentials: "same-origin", headers: {"Content-Type": "application/json"},
+        body: JSON.stringify(body),
+      });
+      if (!response.ok) {
+        const error = await response.json().catch(() => ({error: "HttpError", message: response.statusText}));
+        throw Object.assign(new Error(error.message), {body: error});
+      }
+      outcome.querySelector(".check-result").innerHTML = await response.text(); // rendered and escaped by the server
+      outcome.hidden = false;
+      say(status, []);
+      outcome.querySelector("h2").focus({preventScroll: false});
+    } catch (error) {
+      outcome.hidden = true;
+      say(status, [failure(error)], "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
   document.addEventListener("DOMContentLoaded", () => {
     const signInButton = document.getElementById("signin-button");
     if (signInButton) signInButton.addEventListener("click", () => signIn(signInButton));
@@ -184,5 +234,8 @@
       form.addEventListener("submit", (e) => { e.preventDefault(); sendAction(form); });
     }
     for (const form of document.querySelectorAll("form.drop")) dropzone(form);
+    for (const form of document.querySelectorAll("form.evidence-check")) {
+      form.addEventListener("submit", (e) => { e.preventDefault(); checkEvidence(form); });
+    }
   });
 })();
