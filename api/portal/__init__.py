@@ -58,9 +58,10 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from api.portal import auditor, core, relay, signin, supplier
+from api.portal import auditor, core, lender, regulator, relay, signin, supplier
 
-ROUTERS = (signin.pages, signin.actions, relay.router, supplier.pages, core.pages, auditor.pages, auditor.actions)
+ROUTERS = (signin.pages, signin.actions, relay.router, supplier.pages, core.pages, auditor.pages, auditor.actions,
+           lender.pages, regulator.pages)
 
 router = APIRouter(include_in_schema=False)  # the portal is not part of the API's OpenAPI contract
 for _sub in ROUTERS:

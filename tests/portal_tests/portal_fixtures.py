@@ -32,6 +32,7 @@ from ledger.evidence import anchor_batch
 from ledger.financing import FinancingDesk, Kind, Offer
 from ledger.merkle import StandardMerkleTree
 from ledger.roles import Role
+from risk.models import upgrade as upgrade_risk_tables
 
 __all__ = ["DOCUMENT", "Stack", "Visit", "browser", "portal_client", "portal_sign_in", "stack", "visitor", "world"]
 
@@ -63,6 +64,7 @@ def world(portal_client, ledger, actors) -> dict[str, int]:  # type: ignore[no-u
     settings = portal_client.app.state.settings
     Indexer(settings.rpc_url, settings.db_url, ledger.deployment, confirmations=0,
             engine=portal_client.app.state.engine).sync()
+    upgrade_risk_tables(portal_client.app.state.engine)  # empty risk tables, as after a first scoring run
     return {"slot": slot, "token": token, "slot2": slot2, "token2": token2, "t2": t2}
 
 
