@@ -78,23 +78,37 @@ def _topic(value: int) -> str:
     return "0x" + value.to_bytes(32, "big").hex()
 
 
-def _financed(session: Session, tokens: set[int], moves: list[ValueMove]) -> list[HistoryEntry]:
-    """``Financed`` of the payable's tokens, placed by the desk's own log (the mirror keeps every raw log)."""
+def _bounds(f: Financing, known: list[HistoryEntry]) -> tuple[int, int | None]:
+    """Blocks between which ``f``'s ``Financed`` log lies: a discount's is its split to the lender's token; a
+    pledge's (no value moves) is between the payable's events before and after its start time."""
+    if f.kind != Kind.PLEDGE:
+        split = next((e for e in known if e.kind == "split" and e.token_id == f.lender_token_id), None)
+        if split is not None:
+            return split.block_number, split.block_number
+    before = [e.block_number for e in known if e.block_timestamp < f.start]
+    after = [e.block_number for e in known if e.block_timestamp > f.start]
+    return max(before, default=0), min(after, default=None)
+
+
+def _financed(session: Session, tokens: set[int], known: list[HistoryEntry]) -> list[HistoryEntry]:
+    """``Financed`` of the payable's tokens, placed by the desk's own log (the mirror keeps every raw log), looked
+    for only in the blocks where it can be (the raw log is indexed by block)."""
     rows = session.exec(select(Financing).where(or_(col(Financing.token_id).in_(tokens),
                                                     col(Financing.lender_token_id).in_(tokens)))).all()
-    if not rows:
-        return []
-    by_topic = {_topic(f.financing_id): f for f in rows}
-    logs = session.exec(select(RawLog).where(RawLog.contract == "FinancingDesk", RawLog.event == "Financed",
-                                             or_(*(col(RawLog.topics).like(f"%,{t},%") for t in by_topic)))).all()
-    times = {m.block_number: m.block_timestamp for m in moves}
     found = []
-    for log in logs:
-        f = by_topic[log.topics.split(",")[1]]
+    for f in rows:
+        low, high = _bounds(f, known)
+        topic = f"%,{_topic(f.financing_id)},%"  # financingId is the first indexed argument
+        query = select(RawLog).where(RawLog.contract == "FinancingDesk", RawLog.event == "Financed",
+                                     RawLog.block_number >= low, col(RawLog.topics).like(topic))
+        log = session.exec(query if high is None else query.where(RawLog.block_number <= high)).first()
+        if log is None:  # not mirrored yet
+            continue
         pledge = f.kind == Kind.PLEDGE
+        time = f.start if pledge else next((e.block_timestamp for e in known if e.block_number == log.block_number),
+                                           f.start)
         found.append(HistoryEntry(
-            block_number=log.block_number, log_index=log.log_index, tx_hash=log.tx_hash,
-            block_timestamp=f.start if pledge else times.get(log.block_number, 0),  # a discount splits in its tx
+            block_number=log.block_number, log_index=log.log_index, tx_hash=log.tx_hash, block_timestamp=time,
             kind="financed", token_id=f.token_id, from_address=f.holder, to_address=f.lender, amount=str(f.value),
             financing_id=f.financing_id, financing_kind="pledge" if pledge else "discount", price=str(f.price)))
     return found
@@ -110,7 +124,6 @@ def _timeline(session: Session, slot: int, tokens: set[int]) -> list[HistoryEntr
         entries.append(HistoryEntry(block_number=t.block_number, log_index=t.log_index,
                                     block_timestamp=t.block_timestamp, tx_hash=t.tx_hash, kind=kind,
                                     token_id=t.token_id, from_address=t.from_address, to_address=t.to_address))
-    entries += _financed(session, tokens, moves)
     for d in session.exec(select(Deposit).where(Deposit.slot == slot)).all():
         entries.append(HistoryEntry(block_number=d.block_number, log_index=d.log_index,
                                     block_timestamp=d.block_timestamp, tx_hash=d.tx_hash, kind="deposit",
@@ -127,6 +140,7 @@ def _timeline(session: Session, slot: int, tokens: set[int]) -> list[HistoryEntr
         entries.append(HistoryEntry(block_number=m.block_number, log_index=m.log_index,
                                     block_timestamp=m.block_timestamp, tx_hash=m.tx_hash, kind="mark", mark=m.mark,
                                     amount=str(m.outstanding)))
+    entries += _financed(session, tokens, entries)
     return sorted(entries, key=lambda e: (e.block_number, e.log_index))
 
 

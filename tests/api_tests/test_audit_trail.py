@@ -16,7 +16,7 @@ from indexer import Indexer
 from indexer.models import SlotMark
 from ledger import evidence
 from ledger.evidence_batcher import EvidenceBatcher
-from ledger.financing import FinancingDesk, Offer
+from ledger.financing import FinancingDesk, Kind, Offer
 from ledger.settlement import deposit
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -24,8 +24,9 @@ ZERO = "0x0000000000000000000000000000000000000000"
 
 @pytest.fixture
 def story(client, ledger, actors, settings):
-    """Core issues 1,000 to supplier; supplier splits 300 to supplier2; lender discounts 200 of supplier's token;
-    core deposits 250; indexed from the chain, then an overdue mark put into the mirror as the indexer would."""
+    """Core issues 1,000 to supplier; supplier splits 300 to supplier2; lender discounts 200 of supplier's token
+    and takes 100 of it in pledge; core deposits 250; indexed from the chain, then an overdue mark put into the
+    mirror as the indexer would."""
     a = actors
     slot, token = issue_claim(ledger, a, 1000 * ONE)
     t2, _ = ledger.as_member(a.supplier).split(token, a.supplier2.address, 300 * ONE)
@@ -35,7 +36,10 @@ def story(client, ledger, actors, settings):
     ledger.as_member(a.supplier).set_approval_for_all(desk.contract.address, True)
     offer = Offer(lender=a.lender.address, token_id=token, value=200 * ONE, rate_bps=600, fee=ONE,
                   expiry=now(ledger.chain) + DAY, nonce=1)
-    financing_id = desk.take_offer(a.supplier, offer, token, desk.sign(a.lender, offer)).event("Financed")["financingId"]
+    discounted = desk.take_offer(a.supplier, offer, token, desk.sign(a.lender, offer))
+    pledge = Offer(lender=a.lender.address, token_id=token, value=100 * ONE, kind=Kind.PLEDGE, fixed_price=80 * ONE,
+                   rate_bps=800, penalty_bps=1200, expiry=now(ledger.chain) + DAY, nonce=2)
+    pledged = desk.take_offer(a.supplier, pledge, token, desk.sign(a.lender, pledge))
     ledger.execute(a.core, ledger.asset.functions.mint(a.core.address, 1000 * ONE))
     deposit(ledger, ledger.address("SettlementVault"), a.core, slot, 250 * ONE)
     Indexer(settings.rpc_url, settings.db_url, ledger.deployment, confirmations=0,
@@ -44,10 +48,11 @@ def story(client, ledger, actors, settings):
         s.add(SlotMark(block_number=10**6, block_timestamp=1_900_000_000, log_index=3, tx_hash="0x03", slot=slot,
                        mark="overdue", outstanding=750 * ONE))
         s.commit()
-    return {"slot": slot, "token": token, "t2": t2, "financing": financing_id}
+    return {"slot": slot, "token": token, "t2": t2, "financing": discounted.event("Financed")["financingId"],
+            "pledge": pledged.event("Financed")["financingId"], "pledge_block": pledged.block_number}
 
 
-def test_history_is_the_tree_and_every_event_in_chain_order(client, actors, story):
+def test_history_is_the_tree_and_every_event_in_chain_order(client, ledger, actors, story):
     a, slot, token, t2 = actors, story["slot"], story["token"], story["t2"]
     body = client.get(f"/payables/{slot}/history", headers=sign_in(client, a.auditor)).json()
     assert (body["slot"], body["debtor"], body["face_value"], body["cumulative_paid"]) == (
@@ -58,12 +63,12 @@ def test_history_is_the_tree_and_every_event_in_chain_order(client, actors, stor
                     t2: (a.supplier2.address, str(300 * ONE), token, 2),
                     lender_token: (a.lender.address, str(200 * ONE), token, 2)}
     items = body["items"]
-    assert body["total"] == len(items) == 9 and (body["limit"], body["offset"]) == (100, 0)
-    assert [e["kind"] for e in items] == ["mint", "issue", "mint", "split", "mint", "split", "financed", "deposit",
-                                          "mark"]
+    assert body["total"] == len(items) == 10 and (body["limit"], body["offset"]) == (100, 0)
+    assert [e["kind"] for e in items] == ["mint", "issue", "mint", "split", "mint", "split", "financed", "financed",
+                                          "deposit", "mark"]
     keys = [(e["block_number"], e["log_index"]) for e in items]
     assert keys == sorted(keys) and all(e["block_timestamp"] > 0 for e in items)
-    issue, split, financed, paid, mark = items[1], items[3], items[6], items[7], items[8]
+    issue, split, financed, pledge, paid, mark = items[1], items[3], items[6], items[7], items[8], items[9]
     assert (issue["token_id"], issue["from_token_id"], issue["amount"]) == (token, 0, str(1000 * ONE))
     assert (split["token_id"], split["from_token_id"], split["amount"]) == (t2, token, str(300 * ONE))
     assert (items[0]["token_id"], items[0]["from_address"], items[0]["to_address"]) == (token, ZERO, a.supplier.address)
@@ -73,6 +78,9 @@ def test_history_is_the_tree_and_every_event_in_chain_order(client, actors, stor
     assert financed["block_number"] == items[5]["block_number"]  # the discount's split, in the same transaction
     assert financed["block_timestamp"] == items[5]["block_timestamp"]
     assert int(financed["price"]) < 200 * ONE
+    assert pledge == {**pledge, "financing_id": story["pledge"], "financing_kind": "pledge", "token_id": token,
+                      "amount": str(100 * ONE), "price": str(80 * ONE), "block_number": story["pledge_block"],
+                      "block_timestamp": ledger.chain.w3.eth.get_block(story["pledge_block"])["timestamp"]}
     assert (paid["from_address"], paid["amount"]) == (a.core.address, str(250 * ONE))
     assert mark == {**mark, "block_number": 10**6, "block_timestamp": 1_900_000_000, "mark": "overdue",
                     "amount": str(750 * ONE), "tx_hash": "0x03"}
@@ -84,7 +92,7 @@ def test_history_pages_and_parties_read_it_others_are_refused(client, actors, st
     for party in (actors.core, actors.supplier2, actors.lender):  # debtor, a holder, the financing lender
         page = client.get(f"/payables/{slot}/history", params={"limit": 4, "offset": 4},
                           headers=sign_in(client, party)).json()
-        assert (page["total"], page["limit"], page["offset"]) == (9, 4, 4) and page["items"] == every[4:8]
+        assert (page["total"], page["limit"], page["offset"]) == (10, 4, 4) and page["items"] == every[4:8]
     refused = client.get(f"/payables/{slot}/history", headers=sign_in(client, actors.supplier3))
     assert (refused.status_code, refused.json()["error"]) == (403, "OtherFirmsData")
     assert "history of payable" in refused.json()["message"]
