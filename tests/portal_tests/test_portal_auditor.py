@@ -165,6 +165,9 @@ def test_the_check_endpoint_refuses_strangers_and_bad_receipts(portal_client, ac
     refused = portal_client.post("/portal/api/evidence/verify", json=body)
     assert (refused.status_code, refused.json()["error"]) == (422, "MalformedReceipt")
     assert portal_client.post("/portal/api/evidence/verify", data="receipt=x").status_code == 422  # JSON only
+    too_big = portal_client.post("/portal/api/evidence/verify", json={**body, "document": "A" * (1 << 20)})
+    assert (too_big.status_code, too_big.json()["error"]) == (413, "BodyTooLarge")
+    assert all(Translator(lang).has("error.BodyTooLarge") for lang in LANGUAGES)  # the page explains it
     portal_sign_in(portal_client, actors.supplier)
     zh = Translator("zh-CN")
     page = portal_client.get("/portal/auditor/evidence", params={"lang": "zh-CN"})
