@@ -77,8 +77,8 @@ def sign_in(message: str, signature: str, settings: Settings, ledger: Ledger, no
         parsed.verify(signature, domain=settings.domain, provider=HTTPProvider(settings.rpc_url))
     except VerificationError as exc:
         raise ApiError(401, "InvalidSignature", f"sign-in refused: {type(exc).__name__} {exc}".strip()) from None
-    except ValueError as exc:
-        raise ApiError(401, "InvalidSignature", f"sign-in refused: {exc}") from None
+    except Exception as exc:  # eth_keys' BadSignature, ValueError ...: the bytes are not a signature of it
+        raise ApiError(401, "InvalidSignature", f"sign-in refused: {type(exc).__name__} {exc}".strip()) from None
     expires = int(time.time()) + settings.token_ttl
     if parsed.expiration_time:
         expires = min(expires, int(datetime.fromisoformat(str(parsed.expiration_time)).astimezone(UTC).timestamp()))

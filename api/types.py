@@ -13,6 +13,10 @@ from web3 import Web3
 def _address(value: str) -> str:
     if not Web3.is_address(value):
         raise ValueError(f"{value!r} is not an Ethereum address")
+    digits = value[2:]
+    if digits != digits.lower() and digits != digits.upper() and not Web3.is_checksum_address(value):
+        raise ValueError(f"{value!r} is mixed-case but not its EIP-55 checksum (a typo?); send it in one case or "
+                         "checksummed")
     return Web3.to_checksum_address(value)
 
 
