@@ -22,7 +22,7 @@ from zk.schema import TaxGrade
 
 pages = APIRouter(route_class=PortalRoute)
 TIER_CLASSES = {1: "tier-1", 2: "tier-2", 3: "tier-3"}  # deeper or unknown tiers share "tier-other"
-CHART_WIDTH = 560  # px of the longest bar
+CHART_WIDTH = 420  # px of the longest bar (a 100 px label column before it, its amount after it)
 
 
 @pages.get("/portal/lender/financings", name="lender.financings")
@@ -52,6 +52,10 @@ class Bar:
     core: str
     total: int = 0
     segments: list[Segment] = field(default_factory=list)
+
+    @property
+    def width(self) -> float:
+        return sum(s.width for s in self.segments)
 
 
 def _tier_order(item: tuple[int, int]) -> tuple[bool, int]:

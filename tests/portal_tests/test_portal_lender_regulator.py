@@ -5,10 +5,11 @@ screenshot of each. Plus the run-time keys of these pages in both catalogues."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 
 import pytest
-from conftest import DAY, ONE, now
+from conftest import CONSORTIUM_KEY, DAY, ONE, make_invoice, now
 from portal_fixtures import *  # noqa: F403  (fixtures)
 from sqlmodel import Session, select
 
@@ -16,6 +17,8 @@ from api.portal.i18n import LANGUAGES, Translator, catalogue
 from api.portal.web import format_amount
 from indexer.models import Financing, Invoice
 from ledger.anvil import dev_accounts
+from ledger.client import InvoiceRegistration
+from ledger.financing import FinancingDesk, Offer
 from ledger.roles import Role
 from risk.catalogue import RULES
 from risk.models import CreditScore, FirmProfile, RiskAlert
@@ -48,15 +51,26 @@ def test_run_time_keys_are_in_both_catalogues() -> None:
 
 @pytest.fixture(scope="module")
 def scene(stack):  # type: ignore[no-untyped-def]
-    """The stack plus what these journeys read: scores with warnings, two alerts with evidence rows (one naming
-    the lender's counterparty), a registered credit report about the supplier and the supplier's proof for the
-    lender (valid, and a copy with the proof points swapped)."""
+    """The stack plus what these journeys read: the lender also discounts 50 of the tier-2 supplier's claim (an
+    invoice to the tier-1 supplier puts it at tier 2); scores with warnings, two alerts with evidence rows (one
+    naming the lender's counterparty), a registered credit report about the supplier and the supplier's proof
+    for the lender (valid, and a copy with the proof points swapped)."""
     a, ledger, engine = stack.actors, stack.ledger, stack.indexer.engine
+    ledger.as_supplier(a.supplier2).register_invoice(InvoiceRegistration(
+        make_invoice(a.supplier2.address, a.supplier.address, 300 * ONE),
+        document_hash=hashlib.sha256(b"tier-2 invoice").digest()), CONSORTIUM_KEY)
+    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
+    ledger.as_member(a.supplier2).set_approval_for_all(desk.contract.address, True)
+    tier2 = stack.tokens["tier2"]
+    offer = Offer(lender=a.lender.address, token_id=tier2, value=50 * ONE, rate_bps=600, fee=ONE,
+                  expiry=now(ledger.chain) + DAY, nonce=3)
+    desk.take_offer(a.supplier2, offer, tier2, desk.sign(a.lender, offer))
+    stack.sync()
     upgrade_risk_tables(engine)
     with Session(engine, expire_on_commit=False) as s:
         invoice = s.exec(select(Invoice)).first()
         financings = s.exec(select(Financing).order_by(Financing.financing_id)).all()
-        assert invoice is not None and len(financings) == 2
+        assert invoice is not None and len(financings) == 3
         s.add_all([
             CreditScore(address=a.supplier.address, model_version="scorecard-test", as_of_block=9, score=350,
                         base_score=350, reason_codes=["R03"], warning="red", credit_line=0),
@@ -123,18 +137,21 @@ def test_lender_journey(visitor, scene, lang) -> None:  # type: ignore[no-untype
     pledges = me.page.locator("tr[data-financing]").all_inner_texts()
     assert len(pledges) == 1 and t("lender.financings.kind.1") in pledges[0] and "500.00" in pledges[0]
 
-    # exposure to the core's default: 200 discounted and a 500 pledge loan, both from its tier-1 supplier
+    # exposure to the core's default: 200 discounted and a 500 pledge loan from its tier-1 supplier, 50 from tier 2
     me.page.click(f"nav[aria-label='{t('nav.label')}'] >> text={t('lender.nav.exposure')}")
     me.page.wait_for_url("**/portal/lender/exposure")
     me.check("exposure")
     rows = me.page.locator("section[aria-labelledby=exposure-table] tbody tr").all_inner_texts()
-    expected = [[t("lender.exposure.tier_n", tier=1), t(f"lender.exposure.channel.{c}"), format_amount(v, DECIMALS)]
-                for c, v in (("discounted", 200 * ONE), ("pledged", 500 * ONE))]
+    expected = [[t("lender.exposure.tier_n", tier=n), t(f"lender.exposure.channel.{c}"), format_amount(v, DECIMALS)]
+                for n, c, v in ((1, "discounted", 200 * ONE), (1, "pledged", 500 * ONE), (2, "discounted", 50 * ONE))]
     assert [r.split("\t")[1:] for r in rows] == expected
     chart = me.page.locator("svg[role=img]")
-    total = format_amount(700 * ONE, DECIMALS)
+    total = format_amount(750 * ONE, DECIMALS)
     assert chart.locator("title").first.text_content() == t("lender.exposure.chart_title", cores=1, total=total)
-    assert chart.locator("rect.tier-1").count() == 1
+    widths = [float(chart.locator(f"rect.tier-{n}").get_attribute("width")) for n in (1, 2)]
+    assert abs(widths[0] / widths[1] - 700 / 50) < 0.01  # one bar, its tiers in proportion
+    assert chart.locator("text").last.text_content() == total
+    assert me.page.locator("ul.legend li").all_inner_texts() == [t("lender.exposure.tier_n", tier=n) for n in (1, 2)]
 
     # alerts on its counterparties: the supplier it financed, not a firm it never financed
     me.visit(f"/portal/lender/alerts?lang={lang}", "alerts")
