@@ -34,10 +34,10 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("regulator.warnings", "/portal/regulator/warnings", frozenset({Role.REGULATOR}),
              nav="regulator.nav.warnings"),
     PageRule("regulator.alerts", "/portal/regulator/alerts", frozenset({Role.REGULATOR}), nav="regulator.nav.alerts"),
-    PageRule("auditor.evidence", "/portal/auditor/evidence", frozenset({Role.AUDITOR}), nav="auditor.nav.evidence"),
-    PageRule("auditor.batches", "/portal/auditor/batches", frozenset({Role.AUDITOR}), nav="auditor.nav.batches"),
-    PageRule("auditor.payables", "/portal/auditor/payables", frozenset({Role.AUDITOR}), nav="auditor.nav.payables"),
-    PageRule("auditor.history", "/portal/auditor/payables/{slot}/history", frozenset({Role.AUDITOR, Role.REGULATOR})),
+    PageRule("audit.evidence", "/portal/auditor/evidence", frozenset({Role.AUDITOR}), nav="auditor.nav.evidence"),
+    PageRule("audit.batches", "/portal/auditor/batches", frozenset({Role.AUDITOR}), nav="auditor.nav.batches"),
+    PageRule("audit.payables", "/portal/auditor/payables", frozenset({Role.AUDITOR}), nav="auditor.nav.payables"),
+    PageRule("audit.history", "/portal/auditor/payables/{slot}/history", frozenset({Role.AUDITOR, Role.REGULATOR})),
 )
 
 BY_NAME = {rule.name: rule for rule in PAGES}
