@@ -18,7 +18,6 @@ from api.deps import CurrentMember, LedgerDep, SettingsDep
 from api.errors import ApiError, ErrorBody
 from api.routes.evidence import Revocation
 from ledger import evidence
-from ledger.client import Ledger
 from ledger.evidence_verify import Reason, VerificationError, parse_receipt, verify_receipt
 
 router = APIRouter(tags=["evidence"])
@@ -70,11 +69,13 @@ class ReceiptCheck(BaseModel):
     revocation: Revocation | None = None
 
 
-def check_receipt(ledger: Ledger, rpc_url: str, body: ReceiptIn) -> ReceiptCheck:
-    """Run the verifier; shared by the API route and the portal's check page."""
+@router.post("/evidence/verify", responses=BAD_INPUT)
+def verify_evidence(_: CurrentMember, ledger: LedgerDep, settings: SettingsDep, body: ReceiptIn) -> ReceiptCheck:
+    """Check a document and its receipt against the chain: anchored or not, in which batch, when and by whom,
+    its parties' signatures, counter-signatures and revocation; on failure the first reason. Any member may ask."""
     try:
         parsed = parse_receipt(body.receipt)
-        outcome = verify_receipt(body.document, body.receipt, [rpc_url],
+        outcome = verify_receipt(body.document, body.receipt, [settings.rpc_url],
                                  contract=ledger.deployment.address(evidence.EVIDENCE_LEDGER))
     except VerificationError as exc:
         raise ApiError(422, "MalformedReceipt", exc.detail) from None
@@ -103,10 +104,3 @@ def check_receipt(ledger: Ledger, rpc_url: str, body: ReceiptIn) -> ReceiptCheck
         check.revocation = Revocation(revoked_by=revoked["revokedBy"], revoked_at=revoked["revokedAt"],
                                       reason=revoked["reason"])
     return check
-
-
-@router.post("/evidence/verify", responses=BAD_INPUT)
-def verify_evidence(_: CurrentMember, ledger: LedgerDep, settings: SettingsDep, body: ReceiptIn) -> ReceiptCheck:
-    """Check a document and its receipt against the chain: anchored or not, in which batch, when and by whom,
-    its parties' signatures, counter-signatures and revocation; on failure the first reason. Any member may ask."""
-    return check_receipt(ledger, settings.rpc_url, body)
