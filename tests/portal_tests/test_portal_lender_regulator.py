@@ -175,6 +175,9 @@ def test_lender_journey(visitor, scene, lang) -> None:  # type: ignore[no-untype
     me.check("proof-tampered")
     said = upload(me, "notes.txt", b"not json at all")
     assert said == t("lender.proofs.not_json")
+    said = upload(me, "report.json", b'{"values": {"credit_score": 780}}')  # JSON, but no proof: the API's 422
+    assert t("error.MalformedProof") in said and t("error.status", status=422) in said
+    me.check("proof-malformed")
 
     # refused: the regulator's page
     me.visit(f"/portal/regulator/warnings?lang={lang}", "refused-page", status=403)
@@ -220,7 +223,9 @@ def test_regulator_journey(visitor, scene, lang) -> None:  # type: ignore[no-unt
     me.page.wait_for_url(f"**/portal/core/payables/{slot}")
     me.check("evidence-payable")
 
-    # refused: the lender's credit-proof page
+    # refused: a level that does not exist, and the lender's credit-proof page
+    me.visit(f"/portal/regulator/warnings?level=purple&lang={lang}", "refused-filter", status=422)
+    assert t("error.InvalidRequest", message="query.level: ") in me.page.locator("main").inner_text()
     me.visit(f"/portal/lender/proofs?lang={lang}", "refused-page", status=403)
     assert t("error.PageRoleRequired", roles=t("role.LENDER")) in me.page.locator("main").inner_text()
     assert t("error.title.403") in me.page.locator("main").inner_text()
