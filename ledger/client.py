@@ -25,7 +25,6 @@ from ledger.fingerprint import Fingerprints, InvoiceFields, fingerprint
 from ledger.records import HoldingRecord, InvoiceRecord, InvoiceStatus, MemberRecord, PayableRecord
 from ledger.roles import MEMBER_ROLES, Role
 
-UINT96_MAX = 2**96 - 1
 ACCEPT_TYPES = {
     "Accept": [
         {"name": "tokenId", "type": "uint256"},
@@ -258,33 +257,16 @@ class Supplier(Member):
 
     def register_invoice(self, registration: InvoiceRegistration, key: bytes) -> tuple[bytes, TxResult]:
         """Register one invoice; returns its fingerprint."""
-        prints, item = self._input(registration, key)
-        return prints.full, self._run(self.ledger.invoices.functions.register(item))
+        prints, item = actions.invoice_input(self.ledger, registration, key)
+        return prints.full, self._run(actions.register_invoice(self.ledger, item))
 
     def register_invoices(
         self, registrations: Sequence[InvoiceRegistration], key: bytes
     ) -> tuple[list[bytes], TxResult]:
         """Register many invoices in one transaction; returns their fingerprints in order."""
-        built = [self._input(r, key) for r in registrations]
-        result = self._run(self.ledger.invoices.functions.registerBatch([item for _, item in built]))
+        built = [actions.invoice_input(self.ledger, r, key) for r in registrations]
+        result = self._run(actions.register_invoices(self.ledger, [item for _, item in built]))
         return [prints.full for prints, _ in built], result
-
-    def _input(self, registration: InvoiceRegistration, key: bytes) -> tuple[Fingerprints, tuple]:
-        fields = registration.fields
-        prints = fingerprint(fields, key)
-        if fields.amount > UINT96_MAX:
-            raise InvalidInputError("InvoiceAmountTooLarge", {"amount": fields.amount}, "amount exceeds uint96")
-        item = (
-            prints.full,
-            Web3.to_checksum_address(fields.seller),
-            Web3.to_checksum_address(fields.buyer),
-            Web3.to_checksum_address(registration.asset or self.ledger.deployment.settlement_asset),
-            fields.amount,
-            fields.issue_timestamp,
-            registration.document_hash,
-            list(prints.partial),
-        )
-        return prints, item
 
 
 class CoreEnterprise(Member):
@@ -292,18 +274,7 @@ class CoreEnterprise(Member):
 
     def issue(self, request: IssueRequest) -> tuple[int, int, TxResult]:
         """Issue a payable; returns (slot, token id, result)."""
-        call = self.ledger.receivables.functions.issue(
-            (
-                Web3.to_checksum_address(request.holder),
-                Web3.to_checksum_address(request.asset or self.ledger.deployment.settlement_asset),
-                request.face_value,
-                request.maturity,
-                request.grace_period,
-                request.default_period,
-                list(request.invoices),
-            )
-        )
-        result = self._run(call)
+        result = self._run(actions.issue(self.ledger, request))
         event = result.event("SlotIssued")
         return event["slot"], event["tokenId"], result
 

@@ -5,10 +5,12 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import IntEnum
 
+from eth_account import Account
 from eth_account.messages import encode_typed_data
 from eth_account.signers.local import LocalAccount
 from web3 import Web3
 
+from ledger import actions
 from ledger.chain import TxResult
 from ledger.client import Ledger
 
@@ -82,6 +84,32 @@ def discount_price(value: int, rate_bps: int, seconds_to_maturity: int) -> int:
     return 0 if discount >= value else value - discount
 
 
+def offer_price(offer: Offer, maturity: int, now: int) -> int | None:
+    """What the desk would pay (discount) or lend (pledge) for ``offer`` at time ``now`` on a payable maturing
+    at ``maturity``, as its ``_price`` computes it; None for a pledge without a principal (the desk refuses it)."""
+    if offer.fixed_price:
+        return offer.fixed_price
+    if offer.kind == Kind.PLEDGE:
+        return None
+    return discount_price(offer.value, offer.rate_bps, max(0, maturity - now))
+
+
+def offer_domain(chain_id: int, desk: str) -> dict:
+    """The EIP-712 domain of offers signed for the desk at ``desk``."""
+    return {"name": "scf-ledger FinancingDesk", "version": "1", "chainId": chain_id,
+            "verifyingContract": Web3.to_checksum_address(desk)}
+
+
+def offer_signer(offer: Offer, signature: bytes, chain_id: int, desk: str) -> str | None:
+    """The address whose key signed ``offer`` for the desk (EOA signatures); None when it is not a signature."""
+    signable = encode_typed_data(domain_data=offer_domain(chain_id, desk), message_types=OFFER_TYPES,
+                                 message_data=offer.as_message())
+    try:
+        return str(Account.recover_message(signable, signature=signature))
+    except Exception:  # eth_keys raises several kinds for a malformed signature
+        return None
+
+
 class FinancingDesk:
     """Client of one FinancingDesk contract."""
 
@@ -92,14 +120,13 @@ class FinancingDesk:
 
     def sign(self, account: LocalAccount, offer: Offer) -> bytes:
         """EIP-712 signature of ``offer`` by ``account`` (the lender, or the holder for requests)."""
-        domain = {"name": "scf-ledger FinancingDesk", "version": "1", "chainId": self.ledger.chain.chain_id,
-                  "verifyingContract": self.contract.address}
+        domain = offer_domain(self.ledger.chain.chain_id, self.contract.address)
         signable = encode_typed_data(domain_data=domain, message_types=OFFER_TYPES, message_data=offer.as_message())
         return bytes(account.sign_message(signable).signature)
 
     def take_offer(self, holder: LocalAccount, offer: Offer, token_id: int, lender_signature: bytes) -> TxResult:
-        return self.ledger.execute(holder, self.contract.functions.takeOffer(offer.as_tuple(), token_id,
-                                                                            lender_signature))
+        call = actions.take_offer(self.ledger, self.contract.address, offer, token_id, lender_signature)
+        return self.ledger.execute(holder, call)
 
     def execute_request(self, lender: LocalAccount, offer: Offer, token_id: int, holder_signature: bytes,
                         bank_reference: bytes = b"\0" * 32) -> TxResult:
@@ -107,7 +134,7 @@ class FinancingDesk:
         return self.ledger.execute(lender, call)
 
     def repay(self, payer: LocalAccount, loan_id: int) -> TxResult:
-        return self.ledger.execute(payer, self.contract.functions.repay(loan_id))
+        return self.ledger.execute(payer, actions.repay(self.ledger, self.contract.address, loan_id))
 
     def attest_repayment(self, lender: LocalAccount, loan_id: int) -> TxResult:
         return self.ledger.execute(lender, self.contract.functions.attestRepayment(loan_id))
@@ -126,7 +153,7 @@ class FinancingDesk:
         return self.ledger.execute(lender, self.contract.functions.setPolicy(policy))
 
     def cancel_nonce(self, signer: LocalAccount, nonce: int) -> TxResult:
-        return self.ledger.execute(signer, self.contract.functions.cancelNonce(nonce))
+        return self.ledger.execute(signer, actions.cancel_nonce(self.ledger, self.contract.address, nonce))
 
     def amount_due(self, loan_id: int) -> tuple[int, int]:
         principal, interest = self.contract.functions.amountDue(loan_id).call()
@@ -136,6 +163,3 @@ class FinancingDesk:
         names = ["lender", "rateBps", "penaltyBps", "recourse", "status", "borrower", "start", "maturity", "tokenId",
                  "value", "principal"]
         return dict(zip(names, self.contract.functions.loan(loan_id).call(), strict=True))
-
-
-

@@ -19,6 +19,7 @@ from eth_account.signers.local import LocalAccount
 from web3 import Web3
 from web3.contract import Contract
 
+from ledger import actions
 from ledger.chain import TxResult
 from ledger.client import Ledger
 
@@ -75,14 +76,14 @@ def deposit(ledger: Ledger, vault: str, payer: LocalAccount, slot: int, amount: 
     if int(asset_address, 16):  # an unknown slot has no asset: let the vault refuse it
         asset = ledger.chain.contract("TestStablecoin", asset_address)  # any ERC-20: the same calls
         if ledger.chain.call(asset.functions.allowance(payer.address, address)) < amount:
-            ledger.chain.send(payer, asset.functions.approve(address, amount))
-    return _execute(ledger, vault, payer, vault_contract(ledger, vault).functions.deposit(slot, amount))
+            ledger.chain.send(payer, actions.approve_asset(ledger, address, amount, asset_address))
+    return _execute(ledger, vault, payer, actions.deposit(ledger, vault, slot, amount))
 
 
 def redeem(ledger: Ledger, vault: str, sender: LocalAccount, token_id: int) -> tuple[int, TxResult]:
     """Pay the holder of ``token_id`` what is due on it (anyone may send); returns the amount paid.
     On the slot's full payment this is the token's final payment and the token is burned."""
-    result = _execute(ledger, vault, sender, vault_contract(ledger, vault).functions.redeem(token_id))
+    result = _execute(ledger, vault, sender, actions.redeem(ledger, vault, token_id))
     return int(result.event("Redeemed")["paid"]), result
 
 
