@@ -69,7 +69,8 @@ def payables(current: Annotated[View, Depends(page("audit.payables"))], session:
 
 @pages.get("/portal/auditor/payables/{slot}/history", name="audit.history")
 def payable_history(current: Annotated[View, Depends(page("audit.history"))], session: SessionDep,
-                    paging: Paging, slot: Slot) -> HTMLResponse:
-    found = from_thread.run(history.payable_history, current.member, session, paging, slot)  # async route function
+                    paging: Paging, slot: Slot, kind: history.EventKind | None = None) -> HTMLResponse:
+    found = from_thread.run(history.payable_history, current.member, session, paging, slot, kind)  # an async route
     return current.render("auditor/history.html", title=current.t("auditor.history.title", slot=slot), history=found,
-                          page=found, when=format_time)
+                          kind=kind, kinds=[(k.value, f"auditor.kind.{k.value}") for k in history.EventKind],
+                          when=format_time)

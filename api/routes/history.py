@@ -8,9 +8,10 @@ merged timeline is paged in memory.
 
 from __future__ import annotations
 
+from enum import StrEnum
 from typing import Annotated
 
-from fastapi import APIRouter, Path
+from fastapi import APIRouter, Path, Query
 from fastapi.concurrency import run_in_threadpool
 from pydantic import BaseModel
 from sqlalchemy import or_
@@ -37,6 +38,8 @@ from ledger.records import MoveKind
 
 router = APIRouter(tags=["records"])
 ZERO = "0x0000000000000000000000000000000000000000"
+EventKind = StrEnum("EventKind", [*(k.name.lower() for k in MoveKind), "mint", "burn", "owner", "financed", "deposit",
+                                  "redemption", "write_off", "mark"])
 
 
 class HistoryEntry(BaseModel):
@@ -48,7 +51,7 @@ class HistoryEntry(BaseModel):
     log_index: int
     block_timestamp: int
     tx_hash: str
-    kind: str
+    kind: EventKind
     token_id: int | None = None  # the token the event is about (a value move's receiving token)
     from_token_id: int | None = None  # a value move's source token (0: none, as for an issue)
     from_address: str | None = None
@@ -155,7 +158,8 @@ def _read(session: Session, slot: int) -> tuple[Payable | None, list[queries.Tok
 
 @router.get("/payables/{slot}/history", responses={**DENIED, **NOT_FOUND})
 async def payable_history(caller: CurrentMember, session: SessionDep, paging: Paging,
-                          slot: Annotated[int, Path(ge=0, le=2**63 - 1, description="the payable's slot")]
+                          slot: Annotated[int, Path(ge=0, le=2**63 - 1, description="the payable's slot")],
+                          kind: Annotated[EventKind | None, Query(description="only events of this kind")] = None,
                           ) -> PayableHistory:
     """Everything that happened to a payable, oldest first, with its split tree: its debtor and every firm that
     held or financed any of its value may read it, as may auditors and regulators."""
@@ -165,6 +169,8 @@ async def payable_history(caller: CurrentMember, session: SessionDep, paging: Pa
     parties = {payable.debtor, *(n.owner for n in nodes),
                *(a for e in timeline for a in (e.from_address, e.to_address) if a)}
     caller.require_sight(*parties, what=f"the history of payable {slot}")
+    if kind is not None:
+        timeline = [e for e in timeline if e.kind == kind]
     return PayableHistory(
         slot=payable.slot, debtor=payable.debtor, face_value=str(payable.face_value), maturity=payable.maturity,
         status=payable.status, cumulative_paid=str(payable.cumulative_paid),

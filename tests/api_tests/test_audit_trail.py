@@ -93,6 +93,11 @@ def test_history_pages_and_parties_read_it_others_are_refused(client, actors, st
         page = client.get(f"/payables/{slot}/history", params={"limit": 4, "offset": 4},
                           headers=sign_in(client, party)).json()
         assert (page["total"], page["limit"], page["offset"]) == (10, 4, 4) and page["items"] == every[4:8]
+    auditor = sign_in(client, actors.auditor)
+    financed = client.get(f"/payables/{slot}/history", params={"kind": "financed"}, headers=auditor).json()
+    assert financed["total"] == 2 and financed["items"] == [e for e in every if e["kind"] == "financed"]
+    bogus = client.get(f"/payables/{slot}/history", params={"kind": "gift"}, headers=auditor)
+    assert (bogus.status_code, bogus.json()["error"]) == (422, "InvalidRequest")
     refused = client.get(f"/payables/{slot}/history", headers=sign_in(client, actors.supplier3))
     assert (refused.status_code, refused.json()["error"]) == (403, "OtherFirmsData")
     assert "history of payable" in refused.json()["message"]

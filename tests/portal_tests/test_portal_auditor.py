@@ -146,6 +146,9 @@ def test_auditor_journey(visitor, stack, anchored, lang) -> None:  # type: ignor
     me.visit(f"/portal/auditor/payables/{slot}/history?limit=2&offset=2", "history-page-2")
     assert me.page.locator("tr[data-kind]").evaluate_all("rows => rows.map(r => r.dataset.kind)") == kinds[2:4]
     assert me.page.locator("a[rel=prev]").count() == 1 and me.page.locator("a[rel=next]").count() == 1
+    me.visit(f"/portal/auditor/payables/{slot}/history?kind=split", "history-splits")
+    splits = me.page.locator("tr[data-kind]").evaluate_all("rows => rows.map(r => r.dataset.kind)")
+    assert splits == ["split"] * kinds.count("split") and me.page.input_value("#filter-kind") == "split"
 
     # refused: a supplier's page, translated
     me.visit("/portal/supplier/holdings", "refused-page", status=403)
