@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse
 from web3 import Web3
 
 from api.deps import SessionDep
+from api.portal.regulator import with_evidence
 from api.portal.web import EVERY_ROW, PortalRoute, View, format_date, page
 from api.routes import lending, records, risk
 from api.routes.pages import Paging
@@ -96,9 +97,10 @@ def exposure(current: Annotated[View, Depends(page("lender.exposure"))], session
 def alerts(current: Annotated[View, Depends(page("lender.alerts"))], session: SessionDep, paging: Paging,
            rule: Annotated[str | None, Query(max_length=64)] = None,
            status: Annotated[str | None, Query(pattern="^(active|withdrawn|)$")] = "active") -> HTMLResponse:
-    """Fraud alerts naming the lender or a firm it financed."""
+    """Fraud alerts naming the lender or a firm it financed, with the rows they were raised on."""
     found = risk.alerts(current.member, session, paging, rule=rule or None, firm=None, status=status or None)
     return current.render("lender/alerts.html", title=current.t("lender.alerts"), page=found,
+                          shown=with_evidence(current, session, found.items),
                           rule_filter=rule or None, status=status or None,
                           rule_options=[(r, f"regulator.rule.{r}") for r in RULES])
 

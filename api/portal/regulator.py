@@ -8,6 +8,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Query
 from fastapi.responses import HTMLResponse
+from sqlmodel import Session
 
 from api.deps import SessionDep
 from api.portal.web import PortalRoute, View, page
@@ -35,13 +36,18 @@ class Shown:
     rows: list[oversight.EvidenceRow]
 
 
+def with_evidence(current: View, session: Session, alerts: list[risk.Alert]) -> list[Shown]:
+    """Each alert with its evidence rows, read as ``current``'s member (who may read those alerts)."""
+    return [Shown(a, oversight.alert_evidence(current.member, session, a.alert_id).rows) for a in alerts]
+
+
 @pages.get("/portal/regulator/alerts", name="regulator.alerts")
 def alerts(current: Annotated[View, Depends(page("regulator.alerts"))], session: SessionDep, paging: Paging,
            rule: Annotated[str | None, Query(max_length=64)] = None,
            status: Annotated[str | None, Query(pattern="^(active|withdrawn|)$")] = "active") -> HTMLResponse:
     """Fraud alerts across the platform, each with the rows it was raised on."""
     found = risk.alerts(current.member, session, paging, rule=rule or None, firm=None, status=status or None)
-    shown = [Shown(a, oversight.alert_evidence(current.member, session, a.alert_id).rows) for a in found.items]
+    shown = with_evidence(current, session, found.items)
     return current.render("regulator/alerts.html", title=current.t("regulator.alerts"), page=found,
                           shown=shown, rule_filter=rule or None, status=status or None,
                           rule_options=[(r, f"regulator.rule.{r}") for r in RULES])

@@ -14,7 +14,7 @@ from portal_fixtures import *  # noqa: F403  (fixtures)
 from sqlmodel import Session, select
 
 from api.portal.i18n import LANGUAGES, Translator, catalogue
-from api.portal.web import format_amount
+from api.portal.web import format_amount, format_date
 from indexer.models import Financing, Invoice
 from ledger.anvil import dev_accounts
 from ledger.client import InvoiceRegistration
@@ -157,6 +157,16 @@ def test_lender_journey(visitor, scene, lang) -> None:  # type: ignore[no-untype
     me.visit(f"/portal/lender/alerts?lang={lang}", "alerts")
     assert [r.get_attribute("data-alert") for r in me.page.locator("tr[data-alert]").all()] == ["journey-dup"]
     assert t("regulator.rule.duplicate_financing") in me.page.locator("tr[data-alert]").inner_text()
+    me.page.click("tr[data-alert=journey-dup] summary")
+    evidence = me.page.locator("tr[data-alert=journey-dup] ul.evidence li")
+    assert [e.get_attribute("data-table") for e in evidence.all()] == ["invoice", "financing", "payable",
+                                                                       "risk_firm_profile"]
+    assert evidence.nth(2).locator("a").count() == 0  # the payable's page is not the lender's
+    assert t("regulator.evidence.payable", slot=stack.slots["main"], debtor=a.core.address[:8] + "…",
+             face=format_amount(1000 * ONE, DECIMALS),
+             maturity=format_date(stack.ledger.payable(stack.slots["main"]).maturity)) \
+        == evidence.nth(2).inner_text()
+    me.check("alerts-evidence")
 
     # a credit proof: the facts it proves, in the page's language; a tampered copy is refused with the reason
     me.visit(f"/portal/lender/proofs?lang={lang}", "proofs")
