@@ -24,7 +24,9 @@ class Settings:
     audit_queue_rows: int = 10_000  # requests wait (never drop their row) when this many are queued
     audit_retention_days: float | None = 90.0  # audit rows older than this are deleted (None: kept forever)
     member_refresh_seconds: float = 0.25  # members' roles are re-read once the chain head moved (0: every request)
+    freeze_heap: bool = False  # gc.freeze() once started (served from the environment; off for in-process apps)
     max_indexer_lag: int = 64  # /ready fails when the mirror is more blocks than this behind the chain head
+    consortium_key: bytes | None = None  # invoice fingerprints' HMAC key (as `scf invoice`); None: no registration
 
     @classmethod
     def from_env(cls) -> Settings:
@@ -38,7 +40,9 @@ class Settings:
             audit_db_url=os.environ.get("SCF_AUDIT_DB_URL") or None,
             audit_retention_days=_optional_float(os.environ.get("SCF_AUDIT_RETENTION_DAYS", "90")),
             member_refresh_seconds=float(os.environ.get("SCF_MEMBER_REFRESH_SECONDS", "0.25")),
+            freeze_heap=os.environ.get("SCF_GC_FREEZE", "1") != "0",
             max_indexer_lag=int(os.environ.get("SCF_MAX_INDEXER_LAG", "64")),
+            consortium_key=os.environ.get("SCF_CONSORTIUM_KEY", "").encode() or None,
         )
 
 

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import gc
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
@@ -42,12 +43,16 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
         ledger = Ledger(chain, load_manifest(settings.manifest, chain.chain_id))
     engine = make_engine(settings.db_url)
     audit_engine = make_engine(settings.audit_db_url) if settings.audit_db_url else engine
-    audit = AuditWriter(audit_engine, batch_size=settings.audit_batch_rows,
-                        flush_seconds=settings.audit_flush_seconds, max_queue=settings.audit_queue_rows)
+    retention = settings.audit_retention_days * 86400 if settings.audit_retention_days else None
+    audit = AuditWriter(audit_engine, batch_size=settings.audit_batch_rows, flush_seconds=settings.audit_flush_seconds,
+                        max_queue=settings.audit_queue_rows, retention_seconds=retention)
     members = Members(ledger, settings.member_refresh_seconds)
 
     @asynccontextmanager
     async def lifespan(_: FastAPI) -> AsyncIterator[None]:
+        if settings.freeze_heap:  # what exists now lives as long as the app: a full collection scanning it took
+            gc.collect()  # 130-200 ms, a latency spike (bench/api.py); frozen, the collector skips it
+            gc.freeze()
         yield
         members.close()
         audit.close()  # flush every queued audit row before the process ends

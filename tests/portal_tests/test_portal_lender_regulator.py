@@ -11,6 +11,7 @@ import json
 import pytest
 from conftest import CONSORTIUM_KEY, DAY, ONE, make_invoice, now
 from portal_fixtures import *  # noqa: F403  (fixtures)
+from portal_fixtures import portal_sign_in
 from sqlmodel import Session, select
 
 from api.portal.i18n import LANGUAGES, Translator, catalogue
@@ -47,6 +48,23 @@ def test_run_time_keys_are_in_both_catalogues() -> None:
               + [f"lender.exposure.channel.{c}" for c in ("discounted", "pledged")])
     for lang in LANGUAGES:
         assert [k for k in wanted if k not in catalogue(lang)] == [], lang
+
+
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_proof_check_refusals_are_translated_pages(portal_client, actors, lang) -> None:  # type: ignore[no-untyped-def]
+    t = Translator(lang)
+    url = f"/portal/lender/proofs?lang={lang}"
+    signed_out = portal_client.post(url, json={"proof": {}})
+    assert (signed_out.status_code, signed_out.headers["location"]) == (303, f"/portal/signin?next=/portal/lender/"
+                                                                             f"proofs%3Flang%3D{lang}")
+    portal_sign_in(portal_client, actors.regulator)
+    refused = portal_client.post(url, json={"proof": {}})
+    assert refused.status_code == 403 and t("error.PageRoleRequired", roles=t("role.LENDER")) in refused.text
+    portal_sign_in(portal_client, actors.lender)
+    junk = portal_client.post(url, json={"values": {"credit_score": 1}})
+    assert junk.status_code == 422 and t("error.MalformedProof") in junk.text
+    form = portal_client.post(url, data={"proof": "x"})  # the portal's POSTs take JSON only
+    assert form.status_code == 422 and t("error.InvalidRequest", message="body: ") in form.text
 
 
 @pytest.fixture(scope="module")
