@@ -174,7 +174,7 @@ def parse_receipt(receipt: dict[str, Any]) -> ParsedReceipt:
         raise VerificationError(Reason.MALFORMED_RECEIPT, f"receipt does not parse: {exc}") from exc
 
 
-def check_offline(data: bytes, receipt: dict[str, Any] | ParsedReceipt) -> ParsedReceipt:
+def check_offline(data: Document, receipt: dict[str, Any] | ParsedReceipt) -> ParsedReceipt:
     """The checks that need no chain: file hash, signatures hash, leaf hash, proof fold.
 
     Raises :class:`VerificationError` on the first failure; returns the parsed receipt.
@@ -184,8 +184,23 @@ def check_offline(data: bytes, receipt: dict[str, Any] | ParsedReceipt) -> Parse
     return parsed
 
 
-def _offline(data: bytes, r: ParsedReceipt) -> None:
-    if hashlib.sha256(data).digest() != r.leaf.document_hash:
+@dataclass(frozen=True)
+class DocumentSha256:
+    """A document given by its SHA-256 alone, for a verifier that hashed the file itself (a browser):
+    everything but the hashing is checked the same way."""
+
+    digest: bytes
+
+
+Document = bytes | DocumentSha256
+
+
+def _sha256(document: Document) -> bytes:
+    return document.digest if isinstance(document, DocumentSha256) else hashlib.sha256(document).digest()
+
+
+def _offline(data: Document, r: ParsedReceipt) -> None:
+    if _sha256(data) != r.leaf.document_hash:
         raise VerificationError(Reason.FILE_CHANGED, "the file's SHA-256 is not the receipt's documentHash")
     if evidence.signatures_hash(r.signatures) != r.leaf.signatures_hash:
         raise VerificationError(Reason.SIGNATURE_INVALID, "the receipt's signatures are not the ones the leaf binds")
@@ -241,7 +256,7 @@ def _snapshot(w3: Web3, r: ParsedReceipt, block: int) -> dict[str, Any]:
 
 
 def verify_receipt(
-    data: bytes,
+    data: Document,
     receipt: dict[str, Any],
     rpc_urls: Sequence[str],
     *,
@@ -250,7 +265,8 @@ def verify_receipt(
     confirmations: int = 1,
     timeout: float = 30.0,
 ) -> Verification:
-    """Verify ``receipt`` for the document bytes ``data`` against every endpoint of ``rpc_urls``.
+    """Verify ``receipt`` for the document ``data`` (its bytes, or its :class:`DocumentSha256`) against every
+    endpoint of ``rpc_urls``.
 
     ``contract``: the public EvidenceLedger address the receipt must be from (default: the
     receipt's, which must then hold the anchor). ``confirmations``: blocks, the anchor's included.
@@ -264,7 +280,7 @@ def verify_receipt(
 
 
 def _verify(
-    data: bytes,
+    data: Document,
     receipt: dict[str, Any],
     rpc_urls: Sequence[str],
     expected_contract: str | None,

@@ -1,9 +1,10 @@
 """Check a document against its evidence receipt, from the chain alone: ``ledger.evidence_verify`` run against
 the service's own JSON-RPC endpoint and deployed EvidenceLedger (never the SQL mirror).
 
-The verifier recomputes the leaf from the document's bytes (its SHA-256 is the leaf's ``documentHash``), so
-the document itself is sent; it is hashed and dropped, never stored. A receipt that does not parse is a 422;
-every other outcome is a 200 whose ``reason`` is a :class:`ledger.evidence_verify.Reason` name.
+The verifier recomputes the leaf from the document's SHA-256 (the leaf's ``documentHash``): the caller sends
+the document's bytes (hashed and dropped, never stored) or, having hashed it itself, only the SHA-256. A
+receipt that does not parse is a 422; every other outcome is a 200 whose ``reason`` is a
+:class:`ledger.evidence_verify.Reason` name.
 """
 
 from __future__ import annotations
@@ -12,13 +13,21 @@ import base64
 from typing import Annotated, Any
 
 from fastapi import APIRouter
-from pydantic import AfterValidator, BaseModel, Field
+from pydantic import AfterValidator, BaseModel, Field, model_validator
 
 from api.deps import CurrentMember, LedgerDep, SettingsDep
 from api.errors import ApiError, ErrorBody
 from api.routes.evidence import Revocation
+from api.types import Bytes32
 from ledger import evidence
-from ledger.evidence_verify import Reason, VerificationError, parse_receipt, verify_receipt
+from ledger.evidence_verify import (
+    Document,
+    DocumentSha256,
+    Reason,
+    VerificationError,
+    parse_receipt,
+    verify_receipt,
+)
 
 router = APIRouter(tags=["evidence"])
 BAD_INPUT = {422: {"model": ErrorBody, "description": "a receipt that does not parse, or a malformed body"},
@@ -33,8 +42,22 @@ Base64 = Annotated[str, Field(json_schema_extra={"contentEncoding": "base64"}), 
 
 
 class ReceiptIn(BaseModel):
+    """The receipt and the document: its bytes, or only its SHA-256 when the caller hashed it itself."""
+
     receipt: dict[str, Any] = Field(description="the receipt `scf evidence anchor` wrote (scf-evidence-receipt/1)")
-    document: Base64 = Field(description="the document's bytes, base64 (hashed, never stored)")
+    document: Base64 | None = Field(None, description="the document's bytes, base64 (hashed, never stored)")
+    document_sha256: Bytes32 | None = Field(None, description="or only the document's SHA-256 (0x hex), computed "
+                                                              "by the caller: the document never leaves it")
+
+    @model_validator(mode="after")
+    def _one_document(self) -> ReceiptIn:
+        if (self.document is None) == (self.document_sha256 is None):
+            raise ValueError("give the document (base64) or its document_sha256, exactly one")
+        return self
+
+    @property
+    def given(self) -> Document:
+        return self.document if self.document is not None else DocumentSha256(self.document_sha256)
 
 
 class Signer(BaseModel):
@@ -53,7 +76,7 @@ class ReceiptCheck(BaseModel):
     ok: bool
     reason: str  # ledger.evidence_verify.Reason name: OK, FILE_CHANGED, PROOF_INVALID, REVOKED, ...
     detail: str  # the verifier's own sentence
-    document_hash: str  # SHA-256 of the bytes sent
+    document_hash: str  # SHA-256 of the bytes sent, or the one given
     receipt_document_hash: str  # the documentHash the receipt's leaf names
     leaf: str | None = None
     root: str | None = None
@@ -75,7 +98,7 @@ def verify_evidence(_: CurrentMember, ledger: LedgerDep, settings: SettingsDep, 
     its parties' signatures, counter-signatures and revocation; on failure the first reason. Any member may ask."""
     try:
         parsed = parse_receipt(body.receipt)
-        outcome = verify_receipt(body.document, body.receipt, [settings.rpc_url],
+        outcome = verify_receipt(body.given, body.receipt, [settings.rpc_url],
                                  contract=ledger.deployment.address(evidence.EVIDENCE_LEDGER))
     except VerificationError as exc:
         raise ApiError(422, "MalformedReceipt", exc.detail) from None
@@ -86,7 +109,8 @@ def verify_evidence(_: CurrentMember, ledger: LedgerDep, settings: SettingsDep, 
     facts = outcome.facts
     check = ReceiptCheck(
         ok=outcome.ok, reason=outcome.reason.name, detail=outcome.detail,
-        document_hash="0x" + evidence.document_hash(body.document).hex(),
+        document_hash="0x" + (evidence.document_hash(body.document) if body.document is not None
+                              else body.document_sha256).hex(),
         receipt_document_hash="0x" + parsed.leaf.document_hash.hex(),
         leaf=facts.get("leafHash"), root=facts.get("root"), batch_id=facts.get("batchId"),
         anchored_at=facts.get("anchoredAt"), block_number=facts.get("blockNumber"), tx_hash=facts.get("txHash"),

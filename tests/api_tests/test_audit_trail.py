@@ -4,6 +4,7 @@ its evidence receipt from the chain (``POST /evidence/verify``), with every deni
 from __future__ import annotations
 
 import base64
+import hashlib
 import json
 from pathlib import Path
 
@@ -181,3 +182,23 @@ def test_bad_receipts_and_bodies_are_4xx(client, actors, receipts):
     not_base64 = client.post("/evidence/verify", headers=headers, json={"receipt": receipt, "document": "%%%"})
     assert (not_base64.status_code, not_base64.json()["error"]) == (422, "InvalidRequest")
     assert _check(client, {}, data, receipt).json()["error"] == "NotSignedIn"
+
+
+def test_a_document_checked_by_its_sha256_alone(client, actors, receipts):
+    """A caller that hashed the file itself (the portal's browser) sends only the SHA-256: same outcome."""
+    headers = sign_in(client, actors.auditor)
+    data, receipt = receipts["files"]["doc0"]
+    digest = "0x" + hashlib.sha256(data).hexdigest()
+    body = client.post("/evidence/verify", headers=headers,
+                       json={"receipt": receipt, "document_sha256": digest}).json()
+    assert (body["ok"], body["reason"], body["batch_id"], body["document_hash"]) == (
+        True, "OK", receipts["batch_id"], digest)
+    assert body == _check(client, headers, data, receipt).json()
+    wrong = client.post("/evidence/verify", headers=headers,
+                        json={"receipt": receipt, "document_sha256": "0x" + hashlib.sha256(b"x").hexdigest()}).json()
+    assert (wrong["ok"], wrong["reason"]) == (False, "FILE_CHANGED")
+    for both_or_none in ({"receipt": receipt}, {"receipt": receipt, "document_sha256": digest,
+                                                "document": base64.b64encode(data).decode()}):
+        response = client.post("/evidence/verify", headers=headers, json=both_or_none)
+        assert (response.status_code, response.json()["error"]) == (422, "InvalidRequest")
+        assert "exactly one" in response.json()["message"]

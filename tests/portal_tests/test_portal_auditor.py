@@ -6,6 +6,7 @@ pages' refusals and filters."""
 
 from __future__ import annotations
 
+import hashlib
 import json
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -69,7 +70,11 @@ def check(me, pair: Receipt) -> str:  # type: ignore[no-untyped-def]
     me.page.set_input_files("#evidence-document", str(pair.document))
     me.page.set_input_files("#evidence-receipt", str(pair.receipt))
     me.page.evaluate("document.querySelector('#check-outcome .check-result').replaceChildren()")  # the last one
-    me.page.click("#evidence-check button[type=submit]")
+    with me.page.expect_request("**/portal/api/evidence/verify") as sent:
+        me.page.click("#evidence-check button[type=submit]")
+    posted = sent.value.post_data_json  # the browser hashed the document: only its SHA-256 leaves
+    assert "document" not in posted and {"receipt", "document_sha256"} <= set(posted)
+    assert posted["document_sha256"] == "0x" + hashlib.sha256(pair.document.read_bytes()).hexdigest()
     me.page.locator("#check-outcome [data-reason]").wait_for(timeout=20_000)
     return me.page.locator("#check-outcome").inner_text()
 

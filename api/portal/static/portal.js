@@ -156,15 +156,18 @@
 
   // ------------------------------------------------ documents: SHA-256 in the browser, only the hash leaves
 
+  async function sha256Hex(file) {
+    const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
+    return "0x" + Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
   function dropzone(form) {
     const input = form.querySelector("input[type=file]");
     const zone = form.querySelector(".dropzone");
     const status = form.querySelector("[role=status]");
     async function hash(file) {
       say(status, [msg("js.hashing", {name: file.name})]);
-      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
-      form.querySelector("input[name=document]").value =
-        "0x" + Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+      form.querySelector("input[name=document]").value = await sha256Hex(file);
       form.submit(); // the file input has no name: only the hash is in the query
     }
     input.addEventListener("change", () => input.files[0] && hash(input.files[0]));
@@ -177,7 +180,7 @@
     });
   }
 
-  // ------------------------------- evidence check: receipt + document to the server, checked against the chain
+  // ------------- evidence check: the document hashed here, its SHA-256 and the receipt checked against the chain
 
   function readAs(file, how) {
     return new Promise((resolve, reject) => {
@@ -200,8 +203,7 @@
     } catch {
       return say(status, [form.dataset.badReceipt], "error");
     }
-    const dataUrl = await readAs(documentFile, "readAsDataURL");
-    const body = {receipt, document: dataUrl.slice(dataUrl.indexOf(",") + 1)};
+    const body = {receipt, document_sha256: await sha256Hex(documentFile)};
     if (form.dataset.expectedBatch) body.expected_batch = Number(form.dataset.expectedBatch);
     const button = form.querySelector("button[type=submit]");
     button.disabled = true;
