@@ -62,6 +62,12 @@ ACCESS: tuple[Rule, ...] = (
     Rule("POST", "/proofs/verify", roles=frozenset({Role.LENDER, Role.AUDITOR, Role.REGULATOR}),
          note="verify a credit proof or disclosure against the chain: a lender the proofs addressed to it; "
          "auditors and regulators: any"),
+    Rule("POST", "/offers", roles=frozenset({Role.LENDER}), note="a lender posts an offer it signed (EIP-712) on "
+         "another firm's token"),
+    Rule("GET", "/offers", note="the offer book: a lender its own offers; a holder those on its tokens, with the "
+         "price now; auditors and regulators: all"),
+    Rule("DELETE", "/offers/{offer_id}", roles=frozenset({Role.LENDER}), note="a lender withdraws its own open "
+         "offer (optionally with the unsigned cancelNonce transaction)"),
 )
 
 _BY_ROUTE = {(rule.method, rule.path): rule for rule in ACCESS}

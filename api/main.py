@@ -22,6 +22,7 @@ from api.routes import (
     holdings,
     lending,
     metrics,
+    offers,
     oversight,
     receipts,
     records,
@@ -77,7 +78,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.add_middleware(ObserveMiddleware, audit=audit, metrics=app.state.metrics)  # outermost: sees every response
     for router in (health.router, metrics.router, auth.router, tx.router, holdings.router, records.router,
                    risk.router, evidence.router, lending.router, oversight.router, history.router,
-                   receipts.router):
+                   receipts.router, offers.router):
         app.include_router(router)
     app.include_router(portal.router)
     app.mount("/portal/static", portal.static, name="portal-static")

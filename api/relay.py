@@ -1,6 +1,7 @@
 """The non-custodial relay: build a member's unsigned transaction, and forward its signed one.
 
-Only transactions to our deployed contracts on our chain id, signed by the signed-in member,
+Only transactions to our deployed contracts or the deployment's settlement asset (approving the vault or
+the desk) on our chain id, signed by the signed-in member,
 are forwarded, and only after a simulation shows they would not revert (a refusal comes back
 as the contract's decoded custom error and nothing is broadcast).
 """
@@ -59,8 +60,9 @@ def relay(ledger: Ledger, caller: str, raw: bytes) -> TxResult:
     if tx.chain_id != ledger.chain.chain_id:
         raise ApiError(422, "WrongChain", f"signed for chain {tx.chain_id}; this is chain {ledger.chain.chain_id}")
     ours = {c.address for c in ledger.deployment.contracts.values()}
+    ours.add(Web3.to_checksum_address(ledger.deployment.settlement_asset))
     if tx.to not in ours:
-        raise ApiError(422, "ForeignContract", f"{tx.to} is not one of this deployment's contracts")
+        raise ApiError(422, "ForeignContract", f"{tx.to} is not one of this deployment's contracts or its asset")
     if tx.sender != caller:
         raise ApiError(403, "NotYourTransaction", f"signed by {tx.sender}, but you signed in as {caller}")
     ledger.chain.simulate({"from": tx.sender, "to": tx.to, "data": tx.data, "value": tx.value})

@@ -1,4 +1,4 @@
-"""Alembic environment of the API's own tables (the audit log): their own version table,
+"""Alembic environment of the API's own tables (the audit log, the offer book): their own version table,
 ``api_alembic_version``, so they migrate independently of the indexer's mirror and the risk tables, in
 whichever database the audit log lives (the mirror's by default, or ``SCF_AUDIT_DB_URL``). Applied by
 :func:`api.audit.upgrade` when the app starts.
@@ -9,6 +9,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import create_engine
 
+import api.routes.offers  # noqa: F401 - puts api_offer on the API's metadata
 from api.audit import metadata
 
 config = context.config

@@ -15,10 +15,11 @@ from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel, Field
 from web3.exceptions import TimeExhausted, TransactionNotFound
 
-from api.deps import Caller, LedgerDep
+from api.deps import Caller, LedgerDep, SessionDep, SettingsDep
 from api.errors import ApiError, jsonable
 from api.portal.web import PortalError, caller_of
 from api.routes import tx
+from api.routes.offers import BookDep
 
 router = APIRouter()
 
@@ -37,8 +38,9 @@ Member = Annotated[Caller, Depends(_member)]
 
 
 @router.post("/portal/api/tx/build")
-def build(caller: Member, ledger: LedgerDep, action: tx.Action) -> tx.UnsignedTx:
-    return tx.build(caller, ledger, action)
+def build(caller: Member, ledger: LedgerDep, action: tx.Action, settings: SettingsDep, session: SessionDep,
+          book: BookDep) -> tx.UnsignedTx:
+    return tx.build(caller, ledger, action, settings, session, book)
 
 
 @router.post("/portal/api/tx/send")

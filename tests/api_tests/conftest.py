@@ -6,7 +6,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
-from conftest import ONE, issue_claim
+from conftest import CONSORTIUM_KEY, ONE, issue_claim
 from eth_account.messages import encode_defunct
 from fastapi.testclient import TestClient
 from sqlmodel import Session, SQLModel
@@ -22,7 +22,8 @@ from risk.models import RISK_TABLES, CreditScore, RiskAlert
 @pytest.fixture
 def settings(anvil, tmp_path) -> Settings:
     return Settings(rpc_url=anvil.url, manifest=Path("unused.json"), secret=b"test-secret-0123456789abcdef0123",
-                    max_body_bytes=64 * 1024, db_url=f"sqlite:///{tmp_path}/mirror.db")
+                    max_body_bytes=64 * 1024, db_url=f"sqlite:///{tmp_path}/mirror.db",
+                    consortium_key=CONSORTIUM_KEY)
 
 
 @pytest.fixture

@@ -31,7 +31,7 @@ def _fuzz(client, actors, world, examples: int) -> dict[str, dict[str, set[int]]
     operations = [result.ok() for result in schema.get_all_operations()]
     fingerprint = client.get("/invoices", headers=sign_in(client, actors.auditor)).json()["items"][0]["fingerprint"]
     known = {"slot": world["slot"], "fingerprint": fingerprint, "address": actors.supplier.address,
-             "alert_id": "a1"}
+             "alert_id": "a1", "offer_id": 1}
     seen: dict[str, dict[str, set[int]]] = defaultdict(lambda: defaultdict(set))
     for role in ROLES:
         headers = sign_in(client, getattr(actors, role))
