@@ -8,7 +8,7 @@ table, audit-logged and read from the SQL mirror. Prints one JSON line: req/s, p
 The mirror: a simulated economy written in bulk mode (risk/simulate.py), scored by the scorecard, plus
 the chain's own records (members, the evidence batch) indexed from a fresh anvil.
 
-Run: `.venv/bin/python bench/api.py [--seconds 30] [--workers 2] [--connections 32] [--firms 2000]`
+Run: `.venv/bin/python bench/api.py [--seconds 30] [--workers 2] [--connections 8] [--firms 2000]`
 """
 
 from __future__ import annotations
@@ -196,7 +196,7 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=int, default=30)
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--connections", type=int, default=32)
+    parser.add_argument("--connections", type=int, default=8, help="wrk connections (8 keep 2 workers busy)")
     parser.add_argument("--threads", type=int, default=1, help="wrk threads")
     parser.add_argument("--firms", type=int, default=2000)
     parser.add_argument("--seed", type=int, default=1)
