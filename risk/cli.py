@@ -117,7 +117,7 @@ def score(
 
     try:
         fitted = scoring.load_model(model) if model is not None else fit_simulated()
-        summary, scored = score_mirror(db, model=fitted)
+        summary = score_mirror(db, model=fitted, top=top)
     except (scoring.ModelError, MirrorError) as exc:
         typer.echo(f"error: {exc}", err=True)
         raise typer.Exit(2) from exc
@@ -126,13 +126,11 @@ def score(
     table = Table(title=f"{summary.firms} firms scored with {summary.model_version} at block {summary.as_of_block}")
     for column in ("firm", "score", "warning", "credit line", "reasons"):
         table.add_column(column, justify="right" if column in ("score", "credit line") else "left")
-    frame = scored.frame.sort_values(["score"], kind="stable").head(top)
-    for firm, row in frame.iterrows():
-        table.add_row(str(firm), str(int(row["score"])), str(row["warning"]), f"{int(row['credit_line']):,}",
-                      "; ".join(scored.reasons[firm][:2]))
-    console = Console(width=160)
-    console.print(table)
-    typer.echo(json.dumps(summary.as_dict()))
+    for row in summary.lowest:
+        table.add_row(row["firm"], str(row["score"]), row["warning"], f"{row['credit_line']:,}",
+                      "; ".join(row["reasons"][:2]))
+    Console(width=160).print(table)
+    typer.echo(json.dumps({k: v for k, v in summary.as_dict().items() if k != "lowest"}))
 
 
 if __name__ == "__main__":  # pragma: no cover

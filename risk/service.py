@@ -30,6 +30,8 @@ class Summary:
     warnings: dict[str, int]  # firms by warning level
     mean_score: float | None
     total_credit_line: int
+    lowest: list[dict]  # the lowest scores: firm, score, warning, credit_line, reasons
+
 
     def as_dict(self) -> dict:
         return asdict(self)
@@ -49,12 +51,12 @@ def fit_simulated(seed: int = DEFAULT_FIT_SEED, n_firms: int = DEFAULT_FIT_FIRMS
     return score.fit(x, y)
 
 
-def score_mirror(db_url: str, *, model: score.Model | str | Path | None = None, store: bool = True,
-                 fit_seed: int = DEFAULT_FIT_SEED, fit_firms: int = DEFAULT_FIT_FIRMS) -> tuple[Summary, score.Scored]:
+def score_mirror(db_url: str, *, model: score.Model | str | Path | None = None, store: bool = True, top: int = 20,
+                 fit_seed: int = DEFAULT_FIT_SEED, fit_firms: int = DEFAULT_FIT_FIRMS) -> Summary:
     """Run every fraud rule over the mirror at ``db_url``, then score its firms with ``model`` (a
     :class:`~risk.score.Model`, or the path of a saved one; None: fitted with :func:`fit_simulated`).
     With ``store``, alerts (withdrawing those whose rows are gone) and scores are written to the risk
-    tables. Returns the summary and the scores (per firm: score, warning, credit line, reasons)."""
+    tables. Returns a summary with the ``top`` lowest scores."""
     if not isinstance(model, score.Model):
         model = score.load_model(model) if model is not None else fit_simulated(fit_seed, fit_firms)
     engine = make_engine(db_url)
@@ -74,8 +76,10 @@ def score_mirror(db_url: str, *, model: score.Model | str | Path | None = None, 
     for alert in alerts:
         by_rule[alert.rule] = by_rule.get(alert.rule, 0) + 1
     frame = scored.frame
-    summary = Summary(model.version, mirror.as_of_block, len(frame), by_rule, changes, stored,
-                      {k: int(v) for k, v in frame["warning"].value_counts().sort_index().items()},
-                      round(float(frame["score"].mean()), 1) if len(frame) else None,
-                      int(frame["credit_line"].sum()) if len(frame) else 0)
-    return summary, scored
+    lowest = [{"firm": str(firm), "score": int(r["score"]), "warning": str(r["warning"]),
+               "credit_line": int(r["credit_line"]), "reasons": scored.reasons[firm]}
+              for firm, r in frame.sort_values("score", kind="stable").head(top).iterrows()]
+    return Summary(model.version, mirror.as_of_block, len(frame), by_rule, changes, stored,
+                   {k: int(v) for k, v in frame["warning"].value_counts().sort_index().items()},
+                   round(float(frame["score"].mean()), 1) if len(frame) else None,
+                   int(frame["credit_line"].sum()) if len(frame) else 0, lowest)

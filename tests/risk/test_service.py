@@ -8,7 +8,7 @@ import numpy as np
 import pandas as pd
 import pytest
 from risk_fixtures import *  # noqa: F403  (fixtures)
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from risk import score
@@ -47,16 +47,20 @@ def test_bad_model_files_are_refused(tmp_path) -> None:  # type: ignore[no-untyp
 def test_score_mirror_stores_alerts_and_versioned_scores(model_and_mirror, fresh_bulk) -> None:  # type: ignore[no-untyped-def]
     model, _ = model_and_mirror
     built = fresh_bulk(6, 300)
-    summary, scored = score_mirror(built.url, model=model)
-    assert summary.firms == len(scored.frame) > 250 and summary.scores_stored == summary.firms
+    summary = score_mirror(built.url, model=model, top=5)
+    assert summary.firms > 250 and summary.scores_stored == summary.firms
+    scores = [r["score"] for r in summary.lowest]
+    assert len(scores) == 5 and scores == sorted(scores) and all(len(r["reasons"]) <= 4 for r in summary.lowest)
     assert summary.model_version == model.version and sum(summary.alerts.values()) > 0
     assert summary.alert_changes["new"] == sum(summary.alerts.values())
     assert sum(summary.warnings.values()) == summary.firms
     with built.engine.connect() as conn:
         versions = set(conn.execute(select(CreditScore.__table__.c.model_version)).scalars())
         stored_alerts = conn.execute(select(RiskAlert.__table__.c.alert_id)).all()
+        lowest = conn.execute(select(func.min(CreditScore.__table__.c.score))).scalar()
     assert versions == {model.version} and len(stored_alerts) == sum(summary.alerts.values())
-    again, _ = score_mirror(built.url, model=model)
+    assert lowest == scores[0]
+    again = score_mirror(built.url, model=model)
     assert again.alert_changes["new"] == 0 and again.alert_changes["unchanged"] == sum(summary.alerts.values())
     assert again.scores_stored == summary.firms
 
