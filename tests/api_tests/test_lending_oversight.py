@@ -297,3 +297,13 @@ def test_disclosures(client, actors, credit_proof):
     elsewhere = {**shown, "root": hex(123456789)}
     assert _reason(_verify(client, actors.lender, elsewhere)) == "root_unknown"
     assert _reason(_verify(client, actors.lender, {**shown, "subject": actors.supplier3.address})) == "subject"
+
+
+def test_the_new_reads_refuse_the_unsigned_and_non_members(client, actors):
+    outsider = sign_in(client, actors.outsider)  # signs in, but is no member of the consortium
+    for method, path in (("GET", "/exposure"), ("GET", "/warnings"), ("GET", "/alerts/a1/evidence"),
+                         ("POST", "/proofs/verify")):
+        body = {"json": {"root": "0x1", "fields": []}} if method == "POST" else {}
+        unsigned = client.request(method, path, **body)
+        assert (unsigned.status_code, unsigned.json()["error"]) == (401, "NotSignedIn"), path
+        _denied(client.request(method, path, headers=outsider, **body), "NotAMember")
