@@ -71,8 +71,8 @@ class Members:
                 if self._thread is None:
                     self._head = self._read_head()
                     self._stop = threading.Event()
-                    self._thread = threading.Thread(target=_watch, args=(weakref.ref(self), self._stop),
-                                                    name="api-member-head", daemon=True)
+                    self._thread = threading.Thread(target=_watch, name="api-member-head", daemon=True,
+                                                    args=(weakref.ref(self), self._stop, self.refresh_seconds))
                     self._thread.start()
 
     def close(self) -> None:
@@ -97,8 +97,12 @@ class Members:
             self._cache = {}
 
 
-def _watch(ref: weakref.ref[Members], stop: threading.Event) -> None:
-    """Poll the head until stopped or until the app's :class:`Members` is gone."""
-    while (members := ref()) is not None and not stop.wait(members.refresh_seconds):
+def _watch(ref: weakref.ref[Members], stop: threading.Event, interval: float) -> None:
+    """Poll the head until stopped or until the app's :class:`Members` is gone (no strong reference is held
+    while waiting, so a dropped app is collected and its thread ends)."""
+    while not stop.wait(interval):
+        members = ref()
+        if members is None:
+            return
         members._poll()
         del members
