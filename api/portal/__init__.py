@@ -7,7 +7,8 @@ Chinese, for members who do not use the CLI. Mounted by ``api.main.create_app``:
 Pieces: ``access.PAGES`` (role x page, drives the menu, the guard and the tests), ``i18n`` (catalogues
 in ``messages/*.json``, language from ``?lang=`` / cookie / Accept-Language), ``web`` (session cookie ->
 ``api.deps.Caller``, rendering, translated error pages), ``signin`` (wallet sign-in), ``relay`` (the page
-script's build/sign/relay of transactions), and one module per audience (``supplier``, ``core``).
+script's build/sign/relay of transactions), and one module per audience (``supplier``, ``core``, ...;
+``offers``: the offer book's pages for suppliers and lenders).
 
 How to add a page (e.g. the lender's financings):
 
@@ -58,10 +59,10 @@ from pathlib import Path
 from fastapi import APIRouter
 from fastapi.staticfiles import StaticFiles
 
-from api.portal import auditor, core, lender, regulator, relay, signin, supplier
+from api.portal import auditor, core, lender, offers, regulator, relay, signin, supplier
 
 ROUTERS = (signin.pages, signin.actions, relay.router, supplier.pages, core.pages, auditor.pages, auditor.actions,
-           lender.pages, regulator.pages)
+           lender.pages, regulator.pages, offers.pages, offers.actions)
 
 router = APIRouter(include_in_schema=False)  # the portal is not part of the API's OpenAPI contract
 for _sub in ROUTERS:

@@ -38,6 +38,8 @@ PAGES: tuple[PageRule, ...] = (
     PageRule("audit.batches", "/portal/auditor/batches", frozenset({Role.AUDITOR}), nav="auditor.nav.batches"),
     PageRule("audit.payables", "/portal/auditor/payables", frozenset({Role.AUDITOR}), nav="auditor.nav.payables"),
     PageRule("audit.history", "/portal/auditor/payables/{slot}/history", frozenset({Role.AUDITOR, Role.REGULATOR})),
+    PageRule("offers.holder", "/portal/supplier/offers", frozenset({Role.SUPPLIER}), nav="offers.nav.mine"),
+    PageRule("offers.lender", "/portal/lender/offers", frozenset({Role.LENDER}), nav="offers.nav.lender"),
 )
 
 BY_NAME = {rule.name: rule for rule in PAGES}

@@ -76,6 +76,11 @@ api_offer = Table(
 )
 
 
+class Side(StrEnum):
+    LENDER = "lender"
+    HOLDER = "holder"
+
+
 class OfferStatus(StrEnum):
     OPEN = "open"
     TAKEN = "taken"
@@ -305,10 +310,12 @@ def list_offers(
     caller: CurrentMember, ledger: LedgerDep, session: SessionDep, book: BookDep, paging: Paging,
     token_id: Annotated[int | None, Query(ge=1, le=2**63 - 1, description="offers on this token")] = None,
     status: Annotated[OfferStatus | None, Query(description="only offers in this status")] = None,
+    side: Annotated[Side | None, Query(description="lender: only offers the caller made; holder: only offers on "
+                                                   "the tokens it holds (default: both; overseers: all)")] = None,
 ) -> Page[OfferOut]:
-    """Offers, newest first: a lender its own; a holder those on the tokens it holds (any holder, or it by
-    name); auditors and regulators every offer. Open offers carry the price the desk would pay now."""
-    found = visible(caller, session, book, token_id)
+    """Offers, newest first: a lender its own; a holder those on the tokens it holds (for any holder, or for
+    it by name); auditors and regulators every offer. Open offers carry the price the desk would pay now."""
+    found = visible(caller, session, book, token_id, side)
     now = chain_now(ledger)
     described = _describe(session, found, now)
     if status is not None:
@@ -316,18 +323,22 @@ def list_offers(
     return _page(described, paging)
 
 
-def visible(caller: Caller, session: Session, book: Engine, token_id: int | None) -> list[StoredOffer]:
-    """The offers ``caller`` may see (optionally on one token), newest first."""
+def visible(caller: Caller, session: Session, book: Engine, token_id: int | None,
+            side: Side | None = None) -> list[StoredOffer]:
+    """The offers ``caller`` may see (optionally on one token, or one side of the book), newest first."""
     query = select(api_offer).order_by(api_offer.c.id.desc())
     if token_id is not None:
         query = query.where(api_offer.c.token_id == token_id)
-    if not caller.overseer:
-        me = caller.address.lower()
+    me = caller.address.lower()
+    made = func.lower(api_offer.c.lender) == me
+    if side is not Side.LENDER and (side is Side.HOLDER or not caller.overseer):
         held = [h.token_id for h in session.exec(sql_select(Holding).where(
             func.lower(Holding.owner) == me, Holding.burned == False))]  # noqa: E712 - SQL comparison
         for_me = (api_offer.c.token_id.in_(held) & or_(func.lower(api_offer.c.holder) == me,
                                                         api_offer.c.holder == ZERO_ADDRESS))
-        query = query.where(or_(func.lower(api_offer.c.lender) == me, for_me))
+        query = query.where(for_me if side is Side.HOLDER else or_(made, for_me))
+    elif side is Side.LENDER:
+        query = query.where(made)
     with book.connect() as conn:
         return [_stored(r) for r in conn.execute(query)]
 

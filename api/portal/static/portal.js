@@ -126,6 +126,11 @@
     return list;
   }
 
+  function beforeSteps(form, action) { // data-before: actions to send first; "@name" is the form's field value
+    return JSON.parse(form.dataset.before || "[]").map((step) => Object.fromEntries(Object.entries(step).map(
+      ([name, value]) => [name, typeof value === "string" && value.startsWith("@") ? action[value.slice(1)] : value])));
+  }
+
   async function sendAction(form) {
     const out = form.querySelector(".tx-result");
     const button = form.querySelector("button[type=submit]");
@@ -141,6 +146,12 @@
     button.disabled = true;
     try {
       const eth = wallet();
+      for (const step of beforeSteps(form, action)) { // e.g. an approval the action needs, signed first
+        say(out, [msg("js.building")]);
+        const built = await postJSON("/portal/api/tx/build", step);
+        say(out, [msg("js.wallet_signing")]);
+        await signAndRelay(eth, built.transaction);
+      }
       say(out, [msg("js.building")]);
       const {transaction} = await postJSON("/portal/api/tx/build", action);
       say(out, [msg("js.wallet_signing")]);
@@ -178,6 +189,80 @@
       zone.classList.remove("over");
       if (e.dataTransfer.files[0]) hash(e.dataTransfer.files[0]);
     });
+  }
+
+  // ------------------------------- a form's document: its SHA-256 into a hidden field (the file stays here)
+
+  function hashInto(input) {
+    const form = input.form;
+    const target = form.querySelector(`input[name=${input.dataset.hashInto}]`);
+    const shows = form.querySelector(`[data-hash-shows=${input.dataset.hashInto}]`);
+    input.addEventListener("change", async () => {
+      const [file] = input.files;
+      if (!file) return;
+      const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", await file.arrayBuffer()));
+      target.value = "0x" + Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+      if (shows) shows.textContent = shows.dataset.template.replace("{hash}", target.value);
+    });
+  }
+
+  // ------------------------------------- offers: the lender signs EIP-712 terms; the book keeps them
+
+  async function postOffer(form) {
+    const out = form.querySelector(".offer-result");
+    const button = form.querySelector("button[type=submit]");
+    const signing = JSON.parse(document.getElementById("offer-signing").textContent);
+    const field = (name) => form.querySelector(`[name=${name}]`).value.trim();
+    const value = parseUnits(field("value"));
+    const fee = parseUnits(field("fee"));
+    if (value === null || fee === null) return say(out, [msg("js.bad_amount", {decimals})], "error");
+    const rate = /^(\d+)(?:\.(\d{1,2}))?$/.exec(field("rate"));
+    if (!rate) return say(out, [form.dataset.badRate], "error");
+    const words = crypto.getRandomValues(new Uint32Array(2)); // a random 64-bit nonce: no bookkeeping needed
+    const nonce = (BigInt(words[0]) << 32n) + BigInt(words[1]);
+    const offer = {
+      lender: signing.lender, holder: "0x0000000000000000000000000000000000000000", tokenId: field("token_id"),
+      slot: "0", value, kind: 0, settlement: 0,
+      rateBps: Number(rate[1]) * 100 + Number((rate[2] || "").padEnd(2, "0")), penaltyBps: 0, fixedPrice: "0", fee,
+      recourse: false, expiry: String(Math.floor(Date.now() / 1000) + Number(field("days")) * 86400),
+      nonce: nonce.toString(),
+    };
+    button.disabled = true;
+    try {
+      const eth = wallet();
+      say(out, [form.dataset.signing]);
+      const typed = {types: signing.types, primaryType: signing.primaryType, domain: signing.domain, message: offer};
+      const signature = await eth.request({method: "eth_signTypedData_v4",
+                                           params: [signing.lender, JSON.stringify(typed)]});
+      say(out, [form.dataset.posting]);
+      const posted = await postJSON("/portal/api/offers", {
+        token_id: offer.tokenId, value, rate_bps: offer.rateBps, fee, expiry: offer.expiry, nonce: offer.nonce,
+        signature});
+      const reload = Object.assign(document.createElement("a"), {href: window.location.href, textContent: msg("js.reload")});
+      say(out, [form.dataset.posted.replace("{id}", posted.id), " ", reload], "ok");
+    } catch (error) {
+      say(out, [failure(error)], "error");
+    } finally {
+      button.disabled = false;
+    }
+  }
+
+  async function withdrawOffer(button) {
+    const out = button.parentElement.querySelector(".offer-result");
+    button.disabled = true;
+    try {
+      const eth = wallet();
+      const response = await fetch(`/portal/api/offers/${button.dataset.offer}?cancel_nonce=true`,
+                                   {method: "DELETE", credentials: "same-origin"});
+      const body = await response.json().catch(() => ({error: "HttpError", message: response.statusText}));
+      if (!response.ok) throw Object.assign(new Error(body.message), {body});
+      say(out, [msg("js.wallet_signing")]); // then void the signed terms on-chain too
+      const sent = await signAndRelay(eth, body.cancel_transaction);
+      say(out, [button.dataset.done, " ", msg("js.done", {block: sent.block_number})], "ok");
+    } catch (error) {
+      say(out, [failure(error)], "error");
+      button.disabled = false;
+    }
   }
 
   // ------------- evidence check: the document hashed here, its SHA-256 and the receipt checked against the chain
@@ -236,6 +321,13 @@
       form.addEventListener("submit", (e) => { e.preventDefault(); sendAction(form); });
     }
     for (const form of document.querySelectorAll("form.drop")) dropzone(form);
+    for (const input of document.querySelectorAll("form.tx-form input[type=file][data-hash-into]")) hashInto(input);
+    for (const form of document.querySelectorAll("form.offer-form")) {
+      form.addEventListener("submit", (e) => { e.preventDefault(); postOffer(form); });
+    }
+    for (const button of document.querySelectorAll("button.withdraw-offer")) {
+      button.addEventListener("click", () => withdrawOffer(button));
+    }
     for (const form of document.querySelectorAll("form.evidence-check")) {
       form.addEventListener("submit", (e) => { e.preventDefault(); checkEvidence(form); });
     }
