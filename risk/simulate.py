@@ -495,7 +495,7 @@ def _inject_fraud(b: _Builder, rng: np.random.Generator, truth: Truth, firms: di
             truth.default[address] = int(rng.random() < truth.pd[address])
             truth.tier[address] = 3
             firms[address].buyers = [ring[(j + 2) % length]]
-        start = T0 + int(rng.integers(30, 300)) * DAY
+        start = T0 + int(rng.integers(30, min(300, (end - T0) // DAY - 60))) * DAY  # the ring closes before the end
         spread = window - DAY if length == 5 else int(rng.integers(2, 20)) * DAY
         own = sorted(by_seller[anchor])
         typical = own[len(own) // 2] if own else 20_000 * UNIT
@@ -600,7 +600,7 @@ def _near_misses(b: _Builder, rng: np.random.Generator, truth: Truth, firms: dic
             truth.pd[address] = _sigmoid(-3.2 - 1.4 * firms[address].q + 0.75)
             truth.default[address] = int(rng.random() < truth.pd[address])
             truth.tier[address] = 3
-        start = T0 + int(rng.integers(10, 200)) * DAY
+        start = T0 + int(rng.integers(10, min(200, (end - T0) // DAY - 60))) * DAY
         for j in range(3):  # legs spread over 1.4 windows: no 30-day window holds all three
             b.invoice(ring[j], ring[(j + 1) % 3], 80_000 * UNIT + j * UNIT, start + j * int(0.7 * window))
         truth.near_misses["circular_trading"] += 1

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import time
 
+import pandas as pd
 import pytest
 from risk_fixtures import *  # noqa: F403  (puts the repo root on sys.path)
 
@@ -51,6 +52,7 @@ def test_bulk_economy_on_chain_detected_as_labelled(ledger, actors, anvil, tmp_p
     # the scorecard runs over the on-chain mirror as over the bulk one
     x = score.features(mirror)
     assert set(x.index) >= {replay.address(a) for a in economy.firms}
+    assert score.credit_lines(pd.Series(700, index=x.index), mirror).sum() > 0  # recent receivable inflows
     assert time.perf_counter() - started < 240
 
 

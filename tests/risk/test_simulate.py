@@ -63,3 +63,11 @@ def test_honest_near_misses_on_the_safe_side_of_every_threshold() -> None:
     assert set(economy.truth.near_misses) == {"split_chain", "late_financing", "circular_trading", "amount_anomaly",
                                               "duplicate_financing"}
     assert all(v >= 1 for v in economy.truth.near_misses.values())
+
+
+def test_short_economies_end_when_they_say() -> None:
+    economy = simulate(1, 80, days=180)
+    rows = economy.rows
+    assert max(r["registered_at"] for r in rows["invoice"]) <= economy.end_time
+    assert max(r["block_timestamp"] for key in ("value_move", "deposit", "slot_mark") for r in rows[key]) \
+        <= economy.end_time
