@@ -5,6 +5,7 @@ key, and (in portal_browser.py) the browser stack."""
 from __future__ import annotations
 
 import hashlib
+import json
 import secrets
 import threading
 import time
@@ -16,7 +17,7 @@ from urllib.parse import urlsplit
 import pytest
 import uvicorn
 from conftest import CONSORTIUM_KEY, DAY, ONE, Actors, issue_claim, make_invoice, now
-from eth_account.messages import encode_defunct
+from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
@@ -150,7 +151,7 @@ def stack(tmp_path_factory) -> Iterator[Stack]:  # type: ignore[no-untyped-def]
         indexer = Indexer(node.url, db_url, ledger.deployment, confirmations=0)
         indexer.sync()
         settings = Settings(rpc_url=node.url, manifest=Path("unused.json"), secret=secrets.token_bytes(32),
-                            db_url=db_url)
+                            db_url=db_url, consortium_key=CONSORTIUM_KEY)
         port = free_port()
         server = uvicorn.Server(uvicorn.Config(create_app(settings, ledger=ledger), host="127.0.0.1", port=port,
                                                log_level="warning", lifespan="on"))
@@ -192,6 +193,11 @@ class InjectedWallet:
             message, address = params
             assert address.lower() == self.account.address.lower()
             return {"result": self.account.sign_message(encode_defunct(hexstr=message)).signature.to_0x_hex()}
+        if method == "eth_signTypedData_v4":  # EIP-712, as MetaMask: [address, typed data as JSON]
+            address, typed = params
+            assert address.lower() == self.account.address.lower()
+            data = json.loads(typed) if isinstance(typed, str) else typed
+            return {"result": self.account.sign_message(encode_typed_data(full_message=data)).signature.to_0x_hex()}
         if method == "eth_signTransaction" and not self.sign_only:
             return {"error": {"code": 4200, "message": "this wallet does not support eth_signTransaction"}}
         if method in ("eth_signTransaction", "eth_sendTransaction"):
