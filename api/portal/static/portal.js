@@ -258,7 +258,7 @@
       if (!response.ok) throw Object.assign(new Error(body.message), {body});
       say(out, [msg("js.wallet_signing")]); // then void the signed terms on-chain too
       const sent = await signAndRelay(eth, body.cancel_transaction);
-      say(out, [button.dataset.done, " ", msg("js.done", {block: sent.block_number})], "ok");
+      say(out, [button.dataset.done, " ", msg("js.done", {block: sent.block_number}), eventList(sent.events)], "ok");
     } catch (error) {
       say(out, [failure(error)], "error");
       button.disabled = false;
