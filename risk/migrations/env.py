@@ -3,35 +3,9 @@ indexer's schema and the risk schema migrate independently (data flows one way: 
 
 from __future__ import annotations
 
-from alembic import context
-from sqlalchemy import create_engine
 from sqlmodel import SQLModel
 
+from indexer.alembic_env import run
 from risk.models import RISK_TABLES
 
-config = context.config
-target_metadata = SQLModel.metadata
-VERSION_TABLE = "risk_alembic_version"
-_OURS = {model.__tablename__ for model in RISK_TABLES}
-
-
-def _include(obj, name, type_, reflected, compare_to) -> bool:  # type: ignore[no-untyped-def]
-    table = name if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
-    return table in _OURS
-
-
-def _run(connection) -> None:  # type: ignore[no-untyped-def]
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True,
-                      version_table=VERSION_TABLE, include_object=_include)
-    with context.begin_transaction():
-        context.run_migrations()
-
-
-connection = config.attributes.get("connection")
-if connection is not None:
-    _run(connection)
-else:
-    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
-    with create_engine(url).connect() as conn:
-        _run(conn)
-        conn.commit()
+run(SQLModel.metadata, version_table="risk_alembic_version", tables={model.__tablename__ for model in RISK_TABLES})
