@@ -72,7 +72,7 @@ class Mirror:
 
     frames: dict[str, pd.DataFrame]
     as_of_block: int
-    anchors: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0), np.zeros(0)))
+    known_times: tuple[np.ndarray, np.ndarray] = field(default_factory=lambda: (np.zeros(0), np.zeros(0)))
 
     def __getattr__(self, name: str) -> pd.DataFrame:
         try:
@@ -83,7 +83,7 @@ class Mirror:
     def time_of(self, blocks: pd.Series | np.ndarray) -> np.ndarray:
         """Unix time of each block number: exact for a block with a history row or a kept block record;
         otherwise linear between the nearest known blocks (extrapolated at the mean slope)."""
-        xs, ts = self.anchors
+        xs, ts = self.known_times
         values = np.asarray(blocks, dtype=float)
         if len(xs) == 0:
             return values
@@ -117,7 +117,7 @@ def load(engine: Engine, *, with_history: bool = True) -> Mirror:
     as_of = int(checkpoint) if checkpoint is not None else int(max(
         [int(f["block_number"].max()) for f in frames.values() if "block_number" in f and len(f)] or [0]))
     mirror = Mirror(frames, as_of)
-    mirror.anchors = _known_times(frames, kept)
+    mirror.known_times = _known_times(frames, kept)
     return mirror
 
 

@@ -287,7 +287,7 @@ def drive(ledger: Ledger, registrar: LocalAccount, economy: Economy) -> Replay:
         lender = d.acct(address)
         d.send(ledger.execute, lender, ledger.asset.functions.mint(lender.address, total))
         d.send(ledger.execute, lender, ledger.asset.functions.approve(d.desk.contract.address, 2**256 - 1))
-    for core in sorted({d["payer"] for d in economy.rows.get("deposit", [])}):
+    for core in sorted({row["payer"] for row in economy.rows.get("deposit", [])}):
         account = d.acct(core)
         d.send(ledger.execute, account, ledger.asset.functions.mint(account.address, total))
         d.send(ledger.execute, account, ledger.asset.functions.approve(d.vault, 2**256 - 1))
