@@ -13,6 +13,7 @@ from web3 import Web3
 from ledger import actions
 from ledger.chain import TxResult
 from ledger.client import Ledger
+from ledger.evidence_verify import ERC1271_ABI, ERC1271_MAGIC
 
 OFFER_TYPES = {
     "Offer": [
@@ -108,6 +109,20 @@ def offer_signer(offer: Offer, signature: bytes, chain_id: int, desk: str) -> st
         return str(Account.recover_message(signable, signature=signature))
     except Exception:  # eth_keys raises several kinds for a malformed signature
         return None
+
+
+def signed_by(ledger: Ledger, desk: str, offer: Offer, signature: bytes, signer: str) -> bool:
+    """Whether ``signature`` is ``signer``'s over ``offer`` for the desk, as the desk checks it: ECDSA for an
+    account without code, ERC-1271 ``isValidSignature`` on the desk's digest for a contract wallet."""
+    if not ledger.chain.w3.eth.get_code(Web3.to_checksum_address(signer)):
+        recovered = offer_signer(offer, signature, ledger.chain.chain_id, desk)
+        return recovered is not None and recovered.lower() == signer.lower()
+    digest = ledger.chain.contract("FinancingDesk", desk).functions.hashOffer(offer.as_tuple()).call()
+    wallet = ledger.chain.w3.eth.contract(address=Web3.to_checksum_address(signer), abi=ERC1271_ABI)
+    try:
+        return bytes(wallet.functions.isValidSignature(digest, signature).call()) == ERC1271_MAGIC
+    except Exception:  # a wallet that reverts or answers garbage does not accept the signature
+        return False
 
 
 class FinancingDesk:

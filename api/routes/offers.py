@@ -45,7 +45,7 @@ from api.types import Address, HexBytes, Uint256
 from indexer.models import CancelledNonce, Financing, Holding, Payable
 from ledger import actions
 from ledger.client import Ledger
-from ledger.financing import ZERO_ADDRESS, Kind, Offer, Settlement, offer_price, offer_signer
+from ledger.financing import ZERO_ADDRESS, Kind, Offer, Settlement, offer_price, signed_by
 
 router = APIRouter(tags=["offers"])
 DESK = "FinancingDesk"
@@ -270,10 +270,10 @@ def post_offer(caller: CurrentMember, ledger: LedgerDep, session: SessionDep, bo
                   penalty_bps=body.penalty_bps, fixed_price=body.fixed_price, fee=body.fee, recourse=body.recourse,
                   expiry=body.expiry, nonce=body.nonce)
     signature = bytes(body.signature)  # type: ignore[arg-type]  # HexBytes validates into bytes
-    signer = offer_signer(offer, signature, ledger.chain.chain_id, desk)
-    if signer is None or signer.lower() != caller.address.lower():
+    if not signed_by(ledger, desk, offer, signature, caller.address):
         raise ApiError(422, "OfferSignatureInvalid", f"the signature is not {caller.address}'s over these terms for "
-                       f"the FinancingDesk at {desk} on chain {ledger.chain.chain_id}", signer=signer)
+                       f"the FinancingDesk at {desk} on chain {ledger.chain.chain_id} (ECDSA, or ERC-1271 for a "
+                       "contract wallet)")
     if offer.kind == Kind.PLEDGE and not offer.fixed_price:
         raise ApiError(422, "OfferWithoutPrincipal", "a pledge offer names its principal in fixed_price")
     token = session.get(Holding, body.token_id)

@@ -208,6 +208,12 @@ def _register_invoice(service: Service, a: RegisterInvoice) -> Any:
 
 def _take_offer(service: Service, a: TakeOffer) -> Any:
     stored = load(service.book, a.offer_id)
+    offer = stored.offer
+    owner = service.ledger.chain.call(service.ledger.receivables.functions.ownerOf(offer.token_id))
+    named = int(offer.holder, 16) == 0 or offer.holder.lower() == service.sender.lower()
+    if owner.lower() != service.sender.lower() or not named:
+        raise ApiError(403, "NotYourOffer", f"offer {stored.id} is for token {offer.token_id}, which {owner} holds; "
+                       "only its holder may take it", offer_id=stored.id, token_id=offer.token_id)
     require_open(service.session, stored, chain_now(service.ledger))
     return actions.take_offer(service.ledger, stored.desk, stored.offer, stored.offer.token_id, stored.signature)
 

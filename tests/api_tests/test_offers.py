@@ -72,6 +72,13 @@ def test_a_lender_posts_the_holder_sees_the_price_and_takes_it(client, ledger, a
     assert [o["id"] for o in client.get("/offers", headers=book["lender"]).json()["items"]] == [offer_id]
     assert client.get("/offers", headers=sign_in(client, actors.regulator)).json()["total"] == 1
 
+    stranger = client.post("/tx/build", json={"action": "take_offer", "offer_id": offer_id},
+                           headers=sign_in(client, actors.supplier2))
+    assert (stranger.status_code, stranger.json()["error"]) == (403, "NotYourOffer")
+    assert stranger.json()["details"] == {"offer_id": offer_id, "token_id": book["token"]}
+    unknown = client.post("/tx/build", json={"action": "take_offer", "offer_id": 999}, headers=book["supplier"])
+    assert (unknown.status_code, unknown.json()["error"]) == (404, "UnknownOffer")
+
     balance = ledger.asset_balance(actors.supplier.address)
     _send(client, book["supplier"], actors.supplier, action="approve_value", token_id=book["token"],
           operator=desk.contract.address, value=400 * ONE)
@@ -164,3 +171,16 @@ def test_expired_withdrawn_and_cancelled_offers(client, ledger, actors, settings
     listed = client.get("/offers", params={"status": "cancelled", "token_id": book["token"]}, headers=supplier).json()
     assert [o["id"] for o in listed["items"]] == [cancelled]
     assert client.get("/offers", params={"status": "nonsense"}, headers=supplier).status_code == 422
+
+
+def test_a_contract_wallet_lender_posts_with_erc1271(client, ledger, actors, settings, book):
+    wallet, _ = ledger.chain.deploy(actors.admin, "ERC1271Wallet", actors.supplier3.address)
+    ledger.as_registrar(actors.registrar).admit(wallet.address, "wallet-bank", [Role.LENDER], now(ledger.chain) + DAY)
+    headers = sign_in(client, actors.supplier3, address=wallet.address)
+    offer = replace(book["base"], lender=wallet.address)
+    posted = client.post("/offers", json=_body(book["desk"], actors.supplier3, offer), headers=headers)
+    assert posted.status_code == 201, posted.json()
+    assert (posted.json()["lender"], posted.json()["status"]) == (wallet.address, "open")
+    forged = client.post("/offers", json=_body(book["desk"], actors.supplier2, replace(offer, nonce=2)),
+                         headers=headers)
+    assert (forged.status_code, forged.json()["error"]) == (422, "OfferSignatureInvalid")
