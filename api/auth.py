@@ -2,8 +2,9 @@
 
 A member asks for a nonce, signs an EIP-4361 message for our domain and chain with that nonce
 (EOA, or an ERC-1271 wallet checked on-chain), and gets a bearer token valid for
-``Settings.token_ttl`` seconds. Nonces are single-use. Roles come from the on-chain Participants
-registry, re-read whenever the chain moves (:mod:`api.members`).
+``Settings.token_ttl`` seconds. Nonces are single-use across every worker process (:class:`NonceStore`);
+tokens are good in any worker that shares ``Settings.secret`` (``SCF_API_SECRET``). Roles come from the
+on-chain Participants registry, re-read whenever the chain moves (:mod:`api.members`).
 """
 
 from __future__ import annotations
@@ -13,14 +14,16 @@ import hashlib
 import hmac
 import json
 import secrets
-import threading
 import time
 import warnings
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
+from sqlalchemy import BigInteger, Column, Engine, String, Table, delete, insert
+from sqlalchemy.exc import IntegrityError
 from web3 import HTTPProvider, Web3
 
+from api.audit import metadata
 from api.config import Settings
 from api.errors import ApiError
 from ledger.client import Ledger
@@ -39,26 +42,47 @@ class Session:
     expires_at: int
 
 
-class NonceStore:
-    """Single-use sign-in nonces with a time to live (in memory: one API process per chain)."""
+api_used_nonce = Table(
+    "api_used_nonce", metadata,
+    Column("nonce", String(64), primary_key=True),
+    Column("expires_at", BigInteger, nullable=False, index=True),  # unix seconds; later rows are purged
+)
 
-    def __init__(self, ttl: int) -> None:
+
+class NonceStore:
+    """Single-use sign-in nonces that every worker process of the service honours.
+
+    A nonce carries its expiry and an HMAC under the service's secret, so any worker checks it without
+    shared memory; its use is a row in ``api_used_nonce`` (primary key: a second use fails, in whichever
+    worker). Used nonces are deleted once they would have expired anyway.
+    """
+
+    def __init__(self, ttl: int, secret: bytes, engine: Engine) -> None:
         self._ttl = ttl
-        self._nonces: dict[str, float] = {}
-        self._lock = threading.Lock()
+        self._secret = secret
+        self._engine = engine
 
     def issue(self) -> str:
-        nonce = secrets.token_hex(16)
-        now = time.monotonic()
-        with self._lock:
-            self._nonces = {n: t for n, t in self._nonces.items() if t > now}
-            self._nonces[nonce] = now + self._ttl
-        return nonce
+        body = f"{int(time.time()) + self._ttl:010x}{secrets.token_hex(8)}"
+        return body + self._mac(body)
 
     def consume(self, nonce: str) -> bool:
-        with self._lock:
-            expires = self._nonces.pop(nonce, None)
-        return expires is not None and expires > time.monotonic()
+        body, mac = nonce[:26], nonce[26:]
+        if len(nonce) != 58 or not hmac.compare_digest(mac, self._mac(body)):
+            return False
+        expires, now = int(body[:10], 16), int(time.time())
+        if expires <= now:
+            return False
+        try:
+            with self._engine.begin() as conn:
+                conn.execute(insert(api_used_nonce).values(nonce=nonce, expires_at=expires))
+                conn.execute(delete(api_used_nonce).where(api_used_nonce.c.expires_at < now))
+        except IntegrityError:  # used already
+            return False
+        return True
+
+    def _mac(self, body: str) -> str:
+        return hmac.new(self._secret, b"siwe-nonce:" + body.encode(), hashlib.sha256).hexdigest()[:32]
 
 
 def sign_in(message: str, signature: str, settings: Settings, ledger: Ledger, nonces: NonceStore) -> Session:

@@ -67,7 +67,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     )
     app.state.settings = settings
     app.state.ledger = ledger
-    app.state.nonces = NonceStore(settings.nonce_ttl)
+    app.state.nonces = NonceStore(settings.nonce_ttl, settings.secret, audit_engine)  # its table: with the audit log
     app.state.members = members
     app.state.engine = engine
     app.state.audit = audit

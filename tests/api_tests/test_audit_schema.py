@@ -37,7 +37,7 @@ def test_migrations_match_the_table_and_live_beside_the_mirror_and_risk_chains(t
     names = set(inspect(engine).get_table_names())
     assert {"api_audit", "api_alembic_version", "risk_alembic_version", "alembic_version"} <= names
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM api_alembic_version").scalar_one() == "0002"
+        assert conn.exec_driver_sql("SELECT version_num FROM api_alembic_version").scalar_one() == "0003"
         context = MigrationContext.configure(conn, opts={"include_object": lambda obj, name, type_, *_: (
             name == "api_audit" if type_ == "table" else getattr(getattr(obj, "table", None), "name", None)
             == "api_audit")})
@@ -47,13 +47,13 @@ def test_migrations_match_the_table_and_live_beside_the_mirror_and_risk_chains(t
 
 def test_a_table_made_before_the_chain_is_adopted_with_its_rows(tmp_path):
     engine = make_engine(f"sqlite:///{tmp_path}/old.sqlite")
-    metadata.create_all(engine)  # how the API made the table before it had migrations
+    metadata.create_all(engine, tables=[api_audit])  # how the API made the table before it had migrations
     with engine.begin() as conn:
         conn.execute(insert(api_audit), [_row(1.0, "/old")])
     AuditWriter(engine).close()  # a writer brings the schema up to date
     assert _paths(engine) == ["/old"]
     with engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT version_num FROM api_alembic_version").scalar_one() == "0002"
+        assert conn.exec_driver_sql("SELECT version_num FROM api_alembic_version").scalar_one() == "0003"
 
 
 def test_purge_deletes_only_rows_older_than_the_cutoff_in_batches(tmp_path):
