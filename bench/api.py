@@ -138,7 +138,7 @@ def serve(directory: Path, rpc_url: str, db_url: str, workers: int, env: dict[st
 
 
 def sign_in(base: str, account) -> str:  # type: ignore[no-untyped-def]
-    """A bearer token by SIWE. One keep-alive connection: the nonce and the login reach the same worker."""
+    """A bearer token by SIWE (the nonce from one worker, the login at any: they share the secret and database)."""
     with requests.Session() as http:
         nonce = http.get(f"{base}/auth/nonce", timeout=10).json()
         text = SiweMessage(domain=nonce["domain"], address=account.address, uri=f"http://{nonce['domain']}/login",
