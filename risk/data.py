@@ -98,8 +98,8 @@ class Mirror:
 def _read(engine: Engine, model: type, columns: tuple[str, ...]) -> pd.DataFrame:
     table = model.__table__  # type: ignore[attr-defined]
     with engine.connect() as conn:
-        rows = conn.execute(select(*(table.c[c] for c in columns))).all()
-    frame = pd.DataFrame.from_records(rows, columns=list(columns))
+        rows = [tuple(r) for r in conn.execute(select(*(table.c[c] for c in columns)))]  # plain tuples: pandas
+    frame = pd.DataFrame.from_records(rows, columns=list(columns))  # probes Row attributes slowly
     for name in columns:
         if name in _AMOUNTS:
             frame[name] = frame[name].astype("float64")
