@@ -13,14 +13,22 @@ from risk_fixtures import *  # noqa: F403  (puts the repo root on sys.path)
 from indexer import Indexer
 from risk import data, detect, evaluation, score
 from risk.onchain import drive, submit_profiles
+from risk.service import fit_simulated, score_mirror
 from risk.simulate import simulate
 
 GOALS = {"duplicate_financing": 0.95, "circular_trading": 0.95}
 
 
+@pytest.fixture(scope="module")
+def fitted_elsewhere():  # type: ignore[no-untyped-def]
+    """A scorecard fitted on another (bulk) economy."""
+    return fit_simulated(seed=9, n_firms=600)
+
+
 @pytest.mark.slow
 @pytest.mark.parametrize(("seed", "n_firms", "days"), [(1, 80, 180), (5, 100, 210)])
-def test_bulk_economy_on_chain_detected_as_labelled(ledger, actors, anvil, tmp_path, seed, n_firms, days) -> None:  # type: ignore[no-untyped-def]
+def test_bulk_economy_on_chain_detected_as_labelled(ledger, actors, anvil, tmp_path, seed, n_firms, days,  # type: ignore[no-untyped-def]
+                                                    fitted_elsewhere) -> None:
     economy = simulate(seed, n_firms, days=days)
     started = time.perf_counter()
     replay = drive(ledger, actors.registrar, economy)
@@ -53,6 +61,9 @@ def test_bulk_economy_on_chain_detected_as_labelled(ledger, actors, anvil, tmp_p
     x = score.features(mirror)
     assert set(x.index) >= {replay.address(a) for a in economy.firms}
     assert score.credit_lines(pd.Series(700, index=x.index), mirror).sum() > 0  # recent receivable inflows
+    summary = score_mirror(f"sqlite:///{tmp_path}/onchain.db", model=fitted_elsewhere)
+    assert summary.scores_stored == summary.firms == len(x) and summary.total_credit_line > 0
+    assert sum(summary.alerts.values()) == sum(f["alerts"] for f in result.values())
     assert time.perf_counter() - started < 240
 
 
