@@ -99,7 +99,7 @@ def _index(run: DemoRun, rpc_url: str, console: Console) -> None:
 def _scenario(chain: Chain, data_dir: Path, console: Console) -> DemoRun:
     keys = dev_accounts(10)
     admin, registrar, core, tier1, tier2, tier3, lender, regulator, lender2, bureau = keys
-    consortium_key = os.environ.get("SCF_CONSORTIUM_KEY", "local-demo-consortium-key!").encode()
+    consortium_key = _consortium_key()
     step = _stepper(console)
 
     deployment = step("deploy the system (9 contracts and a test stablecoin)", lambda: deploy_system(
@@ -442,7 +442,7 @@ def _serve(run: DemoRun, rpc_url: str, console: Console, host: str, port: int) -
 
     port = port if _port_free(host, port) else free_port()
     settings = Settings(rpc_url=rpc_url, manifest=run.data_dir / "deployments.json", secret=secrets.token_bytes(32),
-                        db_url=run.db_url, domain=f"{host}:{port}")
+                        db_url=run.db_url, domain=f"{host}:{port}", consortium_key=_consortium_key())
     indexer = Indexer(rpc_url, run.db_url, run.ledger.deployment, confirmations=0)
     follower = threading.Thread(target=indexer.run, name="indexer", daemon=True)
     follower.start()
@@ -469,6 +469,11 @@ def _serve(run: DemoRun, rpc_url: str, console: Console, host: str, port: int) -
         follower.join(timeout=10)
         indexer.close()
     console.print("stopped the API and the indexer")
+
+
+def _consortium_key() -> bytes:
+    """The invoice fingerprints' key: $SCF_CONSORTIUM_KEY, or a fixed one for the local demo."""
+    return os.environ.get("SCF_CONSORTIUM_KEY", "local-demo-consortium-key!").encode()
 
 
 def _interrupt(signum: int, frame: object) -> None:
