@@ -13,7 +13,8 @@ APT_PACKAGES := python3-venv wrk chromium fonts-noto-cjk
 PYTEST_ARGS ?=
 SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
 
-.PHONY: help setup apt-deps demo test compile lint bench-gas bench-zk bench-evidence zk-keys
+.PHONY: help setup apt-deps demo test compile lint bench-gas bench-zk bench-evidence bench-indexer bench-risk bench-api \
+	zk-keys
 
 help:
 	@echo "make demo     set up (idempotent) and run the scripted scenario: .venv/bin/scf demo"
@@ -22,6 +23,7 @@ help:
 	@echo "make compile  recompile contracts into ledger/artifacts (commit the result)"
 	@echo "make lint     ruff + Slither gate"
 	@echo "make bench-gas  gas of every action, beside Solv's reference ERC-3525 (one JSON line)"
+	@echo "make bench-{evidence,zk,indexer,risk,api}  the other benchmarks, one JSON line each"
 
 setup: $(VENV)/.setup-stamp node_modules/.setup-stamp bench/node_modules/.setup-stamp zk/node_modules/.setup-stamp
 
@@ -76,6 +78,16 @@ bench-zk: setup
 
 bench-evidence: setup
 	$(VENV)/bin/python bench/evidence.py
+
+bench-indexer: setup
+	$(VENV)/bin/python bench/indexer.py
+
+bench-risk: setup
+	$(VENV)/bin/python bench/risk.py
+
+# Debian's wrk against the API on loopback, 30 s per endpoint.
+bench-api: setup
+	$(VENV)/bin/python bench/api.py
 
 # Development keys for the credit circuit, from a local multi-party ceremony (minutes).
 zk-keys: setup
