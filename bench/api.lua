@@ -8,6 +8,7 @@ for line in io.lines(os.getenv("SCF_BENCH_PATHS")) do
   paths[#paths + 1] = line
 end
 local headers = { ["Authorization"] = "Bearer " .. os.getenv("SCF_BENCH_TOKEN") }
+local requests = {}  -- formatted once per thread: the load generator shares the machine's cores
 local next_index = 0
 local threads = 0
 
@@ -18,11 +19,14 @@ end
 
 function init(args)
   next_index = (offset or 0) % #paths
+  for i, path in ipairs(paths) do
+    requests[i] = wrk.format("GET", path, headers)
+  end
 end
 
 function request()
   next_index = next_index % #paths + 1
-  return wrk.format("GET", paths[next_index], headers)
+  return requests[next_index]
 end
 
 function done(summary, latency, requests)

@@ -16,6 +16,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -173,17 +174,21 @@ def wrk(base: str, token: str, paths: list[str], directory: Path, server: int, *
     for path in paths[:50]:
         requests.get(base + path, headers={"Authorization": f"Bearer {token}"}, timeout=30).raise_for_status()
     cpu, load = server_cpu_seconds(server), os.getloadavg()[0]
+    children = resource.getrusage(resource.RUSAGE_CHILDREN)
     result = subprocess.run(
         ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds}s", "--timeout", "10s", "-s",
          str(ROOT / "bench" / "api.lua"), base],
         env={**os.environ, "SCF_BENCH_TOKEN": token, "SCF_BENCH_PATHS": str(listing)},
         capture_output=True, text=True, check=True)
     cpu = server_cpu_seconds(server) - cpu
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    wrk_cpu = after.ru_utime + after.ru_stime - children.ru_utime - children.ru_stime
     raw = json.loads(result.stdout.strip().splitlines()[-1])
     errors = sum(raw[k] for k in ("bad_status", "connect_errors", "read_errors", "write_errors", "timeouts"))
     return {"rps": round(raw["requests"] / (raw["duration_us"] / 1e6), 1), "p50_ms": raw["p50_us"] / 1000,
             "p99_ms": raw["p99_us"] / 1000, "max_ms": raw["max_us"] / 1000, "requests": raw["requests"],
             "errors": errors, "server_cpu_ms_per_request": round(cpu * 1000 / max(raw["requests"], 1), 3),
+            "wrk_cpu_ms_per_request": round(wrk_cpu * 1000 / max(raw["requests"], 1), 3),
             "load_avg_1m": [round(load, 2), round(os.getloadavg()[0], 2)]}  # before, after: a shared machine
 
 
