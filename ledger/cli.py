@@ -104,19 +104,32 @@ def chain_up(
 def serve(
     host: Annotated[str, typer.Option(help="Interface to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Port.")] = 8000,
+    workers: Annotated[int, typer.Option(min=1, help="Worker processes (they share $SCF_API_SECRET; one is "
+                                                     "made up for the run when it is unset).")] = 1,
 ) -> None:
-    """Serve the HTTP API (settings from SCF_RPC_URL, SCF_MANIFEST, SCF_DB_URL, SCF_API_DOMAIN)."""
+    """Serve the HTTP API and the portal (settings from SCF_RPC_URL, SCF_MANIFEST, SCF_DB_URL, SCF_API_DOMAIN,
+    SCF_API_SECRET, SCF_CONSORTIUM_KEY)."""
+    import os
+    import secrets
+
     import uvicorn
 
     from api.main import create_app
 
+    if workers > 1:  # tokens signed by one worker must verify in the others
+        os.environ.setdefault("SCF_API_SECRET", secrets.token_hex(32))
     with errors():
-        app_ = create_app()
-    console.print(f"API on http://{host}:{port} (docs: http://{host}:{port}/docs)")
-    uvicorn.run(app_, host=host, port=port, log_level="warning")
+        app_ = create_app()  # fails here, in one line, on a bad manifest or an unreachable chain
+    console.print(f"API on http://{host}:{port} (docs: http://{host}:{port}/docs, portal: "
+                  f"http://{host}:{port}/portal/), {workers} worker(s)")
+    if workers == 1:
+        uvicorn.run(app_, host=host, port=port, log_level="warning")
+    else:  # each worker process builds its own app
+        uvicorn.run("api.main:create_app", factory=True, host=host, port=port, workers=workers, log_level="warning")
 
 
 def _register_business_commands() -> None:
+    from api import cli as api_cli
     from indexer import cli as indexer_cli
     from ledger.commands import claims, invoices, members
     from ledger.evidence_cli import evidence_app
@@ -125,6 +138,7 @@ def _register_business_commands() -> None:
     from zk.cli import app as zk_app
 
     app.add_typer(evidence_app, name="evidence")
+    app.command("audit-purge")(api_cli.audit_purge)
     app.command("index")(indexer_cli.index)
     app.add_typer(risk_app, name="risk")
     app.command("simulate")(risk_cli.simulate)

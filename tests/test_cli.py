@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 
+import pytest
 from eth_account import Account
 from typer.testing import CliRunner
 
@@ -53,8 +54,10 @@ def test_unreachable_endpoint_is_one_line_error(tmp_path, monkeypatch):
     assert oct(keystore.stat().st_mode & 0o777) == "0o600"
 
 
-def test_serve_answers_health_and_ready(anvil, chain, deployed, tmp_path):
-    """`scf serve` over the session deployment: a real HTTP server on loopback."""
+@pytest.mark.parametrize("workers", [1, 2])
+def test_serve_answers_health_and_ready(anvil, chain, deployed, tmp_path, workers):
+    """`scf serve` over the session deployment and its indexed mirror: a real HTTP server on loopback, in one
+    process or several."""
     import os
     import subprocess
     import sys
@@ -62,17 +65,20 @@ def test_serve_answers_health_and_ready(anvil, chain, deployed, tmp_path):
 
     import requests
 
+    from indexer import Indexer
     from ledger.anvil import free_port
     from ledger.deployment import save_manifest
 
     save_manifest(tmp_path / "deployments.json", deployed.deployment)
+    Indexer(anvil.url, f"sqlite:///{tmp_path}/index.db", deployed.deployment, confirmations=0).sync()
     port = free_port()
     env = {**os.environ, "SCF_RPC_URL": anvil.url, "SCF_MANIFEST": str(tmp_path / "deployments.json"),
            "SCF_DB_URL": f"sqlite:///{tmp_path}/index.db"}
-    server = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve", "--port", str(port)], env=env,
+    server = subprocess.Popen([sys.executable, "-m", "ledger.cli", "serve", "--port", str(port), "--workers",
+                               str(workers)], env=env,
                               stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        for _ in range(100):
+        for _ in range(300):
             try:
                 ready = requests.get(f"http://127.0.0.1:{port}/ready", timeout=1)
                 break
