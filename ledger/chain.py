@@ -16,7 +16,7 @@ from web3 import Web3
 from web3.contract import Contract
 from web3.contract.contract import ContractFunction
 from web3.exceptions import ContractCustomError, ContractLogicError, ContractPanicError, Web3RPCError
-from web3.types import TxReceipt
+from web3.types import RPCEndpoint, TxReceipt
 
 from ledger.artifacts import load_artifact
 from ledger.errors import ChainConnectionError, ContractRevertError, TransactionFailedError, decode_revert
@@ -59,7 +59,9 @@ class Chain:
 
     def __init__(self, rpc_url: str, *, timeout: float = 30.0) -> None:
         self.rpc_url = rpc_url
-        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}))
+        # web3 checks the chain id around every call; an endpoint's chain id never changes, so it is asked once
+        self.w3 = Web3(Web3.HTTPProvider(rpc_url, request_kwargs={"timeout": timeout}, cache_allowed_requests=True,
+                                         cacheable_requests={RPCEndpoint("eth_chainId")}))
         try:
             self.chain_id = self.w3.eth.chain_id
         except Exception as exc:  # requests/aiohttp raise many kinds; all mean "unreachable"
