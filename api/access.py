@@ -68,6 +68,12 @@ ACCESS: tuple[Rule, ...] = (
          "price now; auditors and regulators: all"),
     Rule("DELETE", "/offers/{offer_id}", roles=frozenset({Role.LENDER}), note="a lender withdraws its own open "
          "offer (optionally with the unsigned cancelNonce transaction)"),
+    Rule("POST", "/profiles", roles=frozenset({Role.CREDIT_BUREAU, Role.REGULATOR}), note="a credit bureau or "
+         "regulator records a firm's off-chain facts with provenance (source, submitter, time, document hash)"),
+    Rule("GET", "/profiles/{address}", note="a firm's profile submissions: the firm, lenders, auditors, regulators "
+         "and credit bureaus"),
+    Rule("GET", "/credit/reports", note="credit-report commitments: a firm those about itself, a bureau those it "
+         "issued; lenders, auditors and regulators: all"),
 )
 
 _BY_ROUTE = {(rule.method, rule.path): rule for rule in ACCESS}

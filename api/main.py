@@ -24,6 +24,7 @@ from api.routes import (
     metrics,
     offers,
     oversight,
+    profiles,
     receipts,
     records,
     risk,
@@ -78,7 +79,7 @@ def create_app(settings: Settings | None = None, ledger: Ledger | None = None) -
     app.add_middleware(ObserveMiddleware, audit=audit, metrics=app.state.metrics)  # outermost: sees every response
     for router in (health.router, metrics.router, auth.router, tx.router, holdings.router, records.router,
                    risk.router, evidence.router, lending.router, oversight.router, history.router,
-                   receipts.router, offers.router):
+                   receipts.router, offers.router, profiles.router):
         app.include_router(router)
     app.include_router(portal.router)
     app.mount("/portal/static", portal.static, name="portal-static")
