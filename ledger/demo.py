@@ -396,16 +396,16 @@ def _risk(run: DemoRun, console: Console) -> None:
     started = time.perf_counter()
     model = fit_simulated()
     save_model(model, run.data_dir / "risk-model.json")
-    summary, scored = score_mirror(run.db_url, model=model)
+    summary = score_mirror(run.db_url, model=model, top=len(run.accounts))
     console.print(f"[green]  .[/] Credit Bureau submits {len(_PROFILES)} firm profiles; scorecard {model.version} "
                   f"fitted on a simulated economy and run with the fraud rules ({time.perf_counter() - started:.1f} s)")
 
     table = Table(title=f"Credit scores (0-1000) at block {summary.as_of_block}")
     for column in ("firm", "score", "warning", "credit line", "main reasons"):
         table.add_column(column, justify="right" if column in ("score", "credit line") else "left")
-    for firm, row in scored.frame.sort_values("score", ascending=False).iterrows():
-        table.add_row(run.names.get(str(firm), str(firm)), str(int(row["score"])), str(row["warning"]),
-                      f"{int(row['credit_line']) / UNIT:,.0f}", "; ".join(scored.reasons[firm][:2]))
+    for row in reversed(summary.lowest):  # highest score first
+        table.add_row(run.names.get(row["firm"], row["firm"]), str(row["score"]), row["warning"],
+                      f"{row['credit_line'] / UNIT:,.0f}", "; ".join(row["reasons"][:2]))
     console.print(table)
     _alerts(run, console)
 

@@ -28,7 +28,7 @@ def _plain(value: Any) -> Any:
 def test_fast_decoding_equals_web3_reference_on_a_full_flow(tmp_path, chain):
     snapshot = chain.w3.provider.make_request("evm_snapshot", [])["result"]
     try:
-        ledger = run_demo(tmp_path, Console(quiet=True), chain.rpc_url)
+        ledger = run_demo(tmp_path, Console(quiet=True), chain.rpc_url).ledger
         logs = chain.w3.eth.get_logs({"fromBlock": 0, "toBlock": "latest"})
         decoded = ledger.decoder.decode_all(logs)
         names = {e.name for e in decoded}
