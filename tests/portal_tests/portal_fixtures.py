@@ -21,6 +21,7 @@ from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
 from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Error as PlaywrightError
 
 from api.config import Settings
 from api.main import create_app
@@ -250,7 +251,7 @@ class Visit:
 
     def check(self, name: str) -> None:
         """axe-core on the page as it is now (serious or critical issues fail), then a screenshot."""
-        assert self.page.evaluate("document.documentElement.lang") == self.lang
+        assert self._settled_lang() == self.lang
         self.page.add_script_tag(path=str(AXE))
         violations = self.page.evaluate("""async () => (await axe.run(document, {resultTypes: ["violations"]}))
             .violations.map(v => ({id: v.id, impact: v.impact, help: v.help, nodes: v.nodes.map(n => n.target)}))""")
@@ -260,6 +261,19 @@ class Visit:
         shot = SCREENSHOTS / f"{self.journey}-{len(self.shots) + 1:02d}-{name}-{self.lang}.png"
         self.page.screenshot(path=str(shot), full_page=True)
         self.shots.append(shot)
+
+    def _settled_lang(self) -> str | None:
+        """The page's language once its document has loaded (a navigation may still be replacing it)."""
+        for _ in range(100):
+            try:
+                lang = self.page.evaluate("document.readyState === 'complete' && document.documentElement"
+                                          " ? document.documentElement.lang : null")
+            except PlaywrightError:  # the execution context went away with a navigation
+                lang = None
+            if lang is not None:
+                return lang
+            self.page.wait_for_timeout(100)
+        return None
 
     def sign_in(self, path: str) -> None:
         """Open a member page signed out, sign in with the wallet there, and land back on it."""
