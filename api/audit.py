@@ -43,16 +43,28 @@ api_audit = Table(
 MIGRATIONS = Path(__file__).parent / "migrations"
 
 
-def upgrade(engine: Engine) -> None:
-    """Bring ``api_audit`` in ``engine``'s database to the latest migration (its own version table)."""
+def upgrade(engine: Engine, *, attempts: int = 5) -> None:
+    """Bring the API's tables in ``engine``'s database to the latest migration (their own version table).
+
+    Several workers of one service start together and each upgrades: when another process is migrating the
+    same database, the attempt fails and rolls back whole (one transaction), and the next finds the work done.
+    """
     from alembic import command
     from alembic.config import Config
+    from sqlalchemy.exc import DBAPIError
 
     config = Config()
     config.set_main_option("script_location", str(MIGRATIONS))
-    with engine.begin() as connection:
-        config.attributes["connection"] = connection
-        command.upgrade(config, "head")
+    for attempt in range(1, attempts + 1):
+        try:
+            with engine.begin() as connection:
+                config.attributes["connection"] = connection
+                command.upgrade(config, "head")
+            return
+        except DBAPIError:
+            if attempt == attempts:
+                raise
+            time.sleep(0.2 * attempt)
 
 
 def purge(engine: Engine, older_than: float, *, batch_rows: int = 5000) -> int:

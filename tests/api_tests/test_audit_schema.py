@@ -113,3 +113,27 @@ def test_without_retention_nothing_is_deleted(tmp_path):
     writer.close()
     with engine.connect() as conn:
         assert conn.execute(select(func.count()).select_from(api_audit)).scalar_one() == 2
+
+
+def _upgrade_in_a_process(url: str, start) -> None:  # type: ignore[no-untyped-def]
+    engine = make_engine(url)
+    start.wait()  # all at once, as uvicorn's workers start
+    upgrade(engine)
+
+
+def test_workers_starting_together_on_a_fresh_database_all_come_up(tmp_path):
+    """`scf serve --workers N`: every worker upgrades the API's tables at start; the losers of the race retry
+    instead of dying (one did, and the service ran on fewer workers)."""
+    import multiprocessing
+
+    url = f"sqlite:///{tmp_path}/fresh.sqlite"
+    context = multiprocessing.get_context("spawn")
+    start = context.Barrier(6)
+    workers = [context.Process(target=_upgrade_in_a_process, args=(url, start)) for _ in range(6)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert [w.exitcode for w in workers] == [0] * 6
+    with make_engine(url).connect() as conn:
+        assert conn.exec_driver_sql("SELECT version_num FROM api_alembic_version").scalar_one() == "0003"
