@@ -7,9 +7,9 @@ import json
 import re
 
 from zk_fixtures import *  # noqa: F403 - fixtures
-from zk_fixtures import ONE, issue_claim
+from zk_fixtures import ONE, gated_desk
 
-from ledger.financing import FinancingDesk, Offer
+from ledger.financing import Offer
 from zk.report import CreditReport, Disclosure
 
 FIELDS = {"credit_score": 742, "court_judgments": 0, "tax_grade": 1, "annual_revenue_cents": 8_000_000_00,
@@ -54,12 +54,7 @@ def test_the_credit_proof_flow_through_the_cli(cli, ledger, actors, zk_actors, c
     tampered.write_text(json.dumps({**proof, "policy": {**proof["policy"], "min_score": 600}}))
     assert "does not hold: policy_mismatch" in cli.fail(None, "zk", "verify", str(tampered))
 
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    desk.set_policy(actors.lender, credit.gate.address)
-    _, token = issue_claim(ledger, actors, 1000 * ONE)
-    ledger.as_member(actors.supplier).set_approval_for_all(desk.contract.address, True)
-    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
-    ledger.execute(actors.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk, token = gated_desk(ledger, actors, credit)
     assert "pass granted to" in cli(actors.lender, "zk", "submit", str(proof_file))
     offer = Offer(lender=actors.lender.address, token_id=token, value=100 * ONE, rate_bps=800,
                   expiry=ledger.chain.w3.eth.get_block("latest")["timestamp"] + 86400, nonce=1)

@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import pytest
 from zk_fixtures import *  # noqa: F403 - fixtures
-from zk_fixtures import DAY, ONE, expect_revert, issue_claim, make_report, now, warp
+from zk_fixtures import DAY, ONE, expect_revert, gated_desk, make_report, now, warp
 
-from ledger.financing import FinancingDesk, Offer
+from ledger.financing import Offer
 from zk.policy import CreditPolicy
 from zk.prover import day_number, prove_credit
 from zk.schema import TaxGrade
@@ -93,12 +93,7 @@ def test_root_of_a_removed_bureau_stops_counting(ledger, actors, zk_actors, cred
 def test_pass_then_single_financing(ledger, actors, credit, setup, zk_worker):
     """Without a pass the desk refuses; a proof earns one pass; it finances once."""
     report, day, nonce = setup
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    desk.set_policy(actors.lender, credit.gate.address)
-    _, token = issue_claim(ledger, actors, 1000 * ONE, maturity_in=60 * DAY)
-    ledger.as_member(actors.supplier).set_approval_for_all(desk.contract.address, True)
-    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
-    ledger.execute(actors.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk, token = gated_desk(ledger, actors, credit)
 
     def offer(n: int) -> Offer:
         return Offer(lender=actors.lender.address, token_id=token, value=100 * ONE, rate_bps=800,
@@ -230,12 +225,7 @@ def test_the_mirror_follows_reports_policies_and_passes(ledger, actors, zk_actor
     from indexer.models import CreditPass, CreditPolicy, CreditReport
 
     report, day, nonce = setup
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    desk.set_policy(actors.lender, credit.gate.address)
-    _, token = issue_claim(ledger, actors, 1000 * ONE, maturity_in=60 * DAY)
-    ledger.as_member(actors.supplier).set_approval_for_all(desk.contract.address, True)
-    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
-    ledger.execute(actors.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk, token = gated_desk(ledger, actors, credit)
     receipt = credit.submit_proof(actors.lender, actors.supplier.address,
                                   prove_for(zk_worker, report, day, actors.lender.address, nonce))
     (granted,) = credit.gate.events.PassGranted().process_receipt(receipt)

@@ -19,6 +19,7 @@ import pytest
 from eth_account.signers.local import LocalAccount
 
 from ledger.anvil import dev_accounts
+from ledger.financing import FinancingDesk
 from ledger.roles import Role
 from zk.onchain import CreditContracts
 from zk.prover import ZkWorker, day_number
@@ -100,3 +101,15 @@ def zk_actors(ledger, actors) -> ZkActors:
 @pytest.fixture
 def credit(ledger, actors) -> CreditContracts:
     return CreditContracts.of(ledger)  # deploy_system deploys them with the rest
+
+
+def gated_desk(ledger, actors, credit: CreditContracts) -> tuple[FinancingDesk, int]:  # type: ignore[no-untyped-def]
+    """The lender's financing gated by CreditGate, a fresh 1,000 claim of the supplier's (due in 60 days) it may
+    finance, the desk approved on the supplier's claims and the lender funded."""
+    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
+    desk.set_policy(actors.lender, credit.gate.address)
+    _, token = issue_claim(ledger, actors, 1000 * ONE, maturity_in=60 * DAY)
+    ledger.as_member(actors.supplier).set_approval_for_all(desk.contract.address, True)
+    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
+    ledger.execute(actors.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    return desk, token
