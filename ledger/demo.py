@@ -452,10 +452,9 @@ def _serve(run: DemoRun, rpc_url: str, console: Console, host: str, port: int) -
     console.print(f"\n[bold]API[/] on {base}: docs {base}/docs, health {base}/health, metrics {base}/metrics")
     console.print(f"[bold]Portal[/] {base}/portal/ (English / 简体中文): sign in with a wallet holding one of the "
                   "members' keys below (anvil's public test mnemonic, for local use only)")
-    members = Table("member", "address", "private key")
-    for name, account in run.accounts.items():
-        members.add_row(name, account.address, "0x" + bytes(account.key).hex())
-    console.print(members)
+    for name, account in run.accounts.items():  # whole lines: a table would cut keys on a narrow terminal
+        console.print(f"    {name:16} {account.address}  key 0x{bytes(account.key).hex()}", soft_wrap=True,
+                      highlight=False)
     console.print(f"  chain {rpc_url} (chain id {run.ledger.chain.chain_id}), mirror {run.db_url}, "
                   "the indexer follows new blocks")
     console.print("  [dim]Ctrl-C stops the API, the indexer and anvil.[/]")
