@@ -14,10 +14,12 @@ import pytest
 from eth_account.signers.local import LocalAccount
 from hypothesis import HealthCheck, settings
 
+from ledger import actions
 from ledger.anvil import Anvil, dev_accounts
 from ledger.chain import Chain
 from ledger.client import InvoiceRegistration, IssueRequest, Ledger
 from ledger.deployment import deploy_system
+from ledger.financing import FinancingDesk
 from ledger.fingerprint import InvoiceFields
 from ledger.roles import Role
 
@@ -170,6 +172,16 @@ class expect_revert:  # noqa: N801 - used like pytest.raises
         if self.fields:
             assert exc.fields == self.fields, f"{self.name} arguments: expected {self.fields}, got {exc.fields}"
         return True
+
+
+def funded_desk(ledger: Ledger, *lenders: LocalAccount, amount: int) -> FinancingDesk:
+    """The FinancingDesk, each of ``lenders`` minted ``amount`` of the test stablecoin and the desk approved to
+    spend all of it (what a lender needs before an offer can be taken)."""
+    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
+    for lender in lenders:
+        ledger.execute(lender, ledger.asset.functions.mint(lender.address, amount))
+        ledger.execute(lender, actions.approve_asset(ledger, desk.contract.address, 2**256 - 1))
+    return desk
 
 
 @pytest.fixture

@@ -16,12 +16,12 @@ from dataclasses import dataclass
 
 import pandas as pd
 import pytest
-from conftest import DAY, ONE, issue_claim, now, warp
+from conftest import DAY, ONE, funded_desk, issue_claim, now, warp
 
 from indexer import Indexer
 from ledger import evidence
 from ledger import settlement as sv
-from ledger.financing import FinancingDesk, Offer, discount_price
+from ledger.financing import Offer, discount_price
 from ledger.merkle import StandardMerkleTree
 from risk import data, detect, score
 from risk.models import upgrade as upgrade_risk_tables
@@ -65,9 +65,7 @@ def flow(client, ledger, actors, settings, scorecard) -> Flow:
     slot, token = issue_claim(ledger, a, FACE, maturity_in=60 * DAY)
     t2, _ = ledger.as_member(a.supplier).split(token, a.supplier2.address, 300 * ONE)
 
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    ledger.execute(a.lender, ledger.asset.functions.mint(a.lender.address, 10_000 * ONE))
-    ledger.execute(a.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk = funded_desk(ledger, a.lender, amount=10_000 * ONE)
     ledger.as_member(a.supplier).set_approval_for_all(desk.contract.address, True)
     offer = Offer(lender=a.lender.address, token_id=token, value=400 * ONE, rate_bps=1000, fee=ONE,
                   expiry=now(ledger.chain) + DAY, nonce=1)

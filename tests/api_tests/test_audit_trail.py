@@ -9,7 +9,7 @@ import json
 from pathlib import Path
 
 import pytest
-from conftest import DAY, ONE, issue_claim, now
+from conftest import DAY, ONE, funded_desk, issue_claim, now
 from sqlmodel import Session
 
 from api_tests.conftest import sign_in
@@ -17,7 +17,7 @@ from indexer import Indexer
 from indexer.models import SlotMark
 from ledger import evidence
 from ledger.evidence_batcher import EvidenceBatcher
-from ledger.financing import FinancingDesk, Kind, Offer
+from ledger.financing import Kind, Offer
 from ledger.settlement import deposit
 
 ZERO = "0x0000000000000000000000000000000000000000"
@@ -31,9 +31,7 @@ def story(client, ledger, actors, settings):
     a = actors
     slot, token = issue_claim(ledger, a, 1000 * ONE)
     t2, _ = ledger.as_member(a.supplier).split(token, a.supplier2.address, 300 * ONE)
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    ledger.execute(a.lender, ledger.asset.functions.mint(a.lender.address, 10_000 * ONE))
-    ledger.execute(a.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk = funded_desk(ledger, a.lender, amount=10_000 * ONE)
     ledger.as_member(a.supplier).set_approval_for_all(desk.contract.address, True)
     offer = Offer(lender=a.lender.address, token_id=token, value=200 * ONE, rate_bps=600, fee=ONE,
                   expiry=now(ledger.chain) + DAY, nonce=1)

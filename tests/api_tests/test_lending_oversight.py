@@ -6,14 +6,14 @@ from __future__ import annotations
 import json
 
 import pytest
-from conftest import DAY, ONE, issue_claim, now, warp
+from conftest import DAY, ONE, funded_desk, issue_claim, now, warp
 from sqlmodel import Session, SQLModel
 
 from api_tests.conftest import sign_in
 from indexer import Indexer
 from indexer.models import ValueMove
 from ledger.anvil import dev_accounts
-from ledger.financing import FinancingDesk, Kind, Offer
+from ledger.financing import Kind, Offer
 from ledger.roles import Role
 from risk.models import RISK_TABLES, CreditScore, FirmProfile, RiskAlert
 from zk.onchain import CreditContracts
@@ -38,10 +38,7 @@ def financed(client, ledger, actors, settings):
     slot2, pledged = issue_claim(ledger, actors, 500 * ONE, holder=actors.supplier2, core=actors.core2)
     lender2 = dev_accounts(16)[15]
     ledger.as_registrar(actors.registrar).admit(lender2.address, "lender-2", [Role.LENDER], now(ledger.chain) + DAY)
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    for lender in (actors.lender, lender2):
-        ledger.execute(lender, ledger.asset.functions.mint(lender.address, 10_000 * ONE))
-        ledger.execute(lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk = funded_desk(ledger, actors.lender, lender2, amount=10_000 * ONE)
     for holder in (actors.supplier, actors.supplier2):
         ledger.as_member(holder).set_approval_for_all(desk.contract.address, True)
     expiry = now(ledger.chain) + DAY

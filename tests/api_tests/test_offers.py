@@ -7,7 +7,7 @@ import time
 from dataclasses import replace
 
 import pytest
-from conftest import DAY, ONE, issue_claim, now, warp
+from conftest import DAY, ONE, funded_desk, issue_claim, now, warp
 
 from api_tests.conftest import sign_in
 from indexer import Indexer
@@ -35,9 +35,7 @@ def _send(client, headers, account, **action) -> dict:
 def book(client, ledger, actors, settings):
     """A 1,000 claim of the supplier in the mirror, a funded lender that approved the desk, and signing."""
     slot, token = issue_claim(ledger, actors, 1000 * ONE, maturity_in=73 * DAY)
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
-    ledger.execute(actors.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk = funded_desk(ledger, actors.lender, amount=10**6 * ONE)
     _sync(client, settings, ledger)
     base = Offer(lender=actors.lender.address, token_id=token, value=400 * ONE, rate_bps=1000, fee=ONE,
                  expiry=now(ledger.chain) + DAY, nonce=1)

@@ -7,13 +7,13 @@ from __future__ import annotations
 import hashlib
 from datetime import date
 
-from conftest import CONSORTIUM_KEY, DAY, ONE, confirmed_invoices, issue_claim, now, warp
+from conftest import CONSORTIUM_KEY, DAY, ONE, confirmed_invoices, funded_desk, issue_claim, now, warp
 from fastapi.testclient import TestClient
 
 from api.main import create_app
 from api_tests.conftest import sign_in
 from api_tests.test_offers import _send, _sync
-from ledger.financing import BPS_YEAR, FinancingDesk, Kind, Offer
+from ledger.financing import BPS_YEAR, Kind, Offer
 from ledger.fingerprint import InvoiceFields, fingerprint
 
 DOCUMENT = hashlib.sha256(b"invoice INV-7 as a PDF").digest()
@@ -99,9 +99,7 @@ def test_issue_deposit_and_redeem_through_the_relay(client, ledger, actors):
 
 def test_a_pledge_taken_from_the_book_and_repaid(client, ledger, actors, settings):
     _, token = issue_claim(ledger, actors, 1000 * ONE, maturity_in=60 * DAY)
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
-    ledger.execute(actors.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk = funded_desk(ledger, actors.lender, amount=10**6 * ONE)
     _sync(client, settings, ledger)
     offer = Offer(lender=actors.lender.address, token_id=token, value=500 * ONE, kind=Kind.PLEDGE,
                   fixed_price=300 * ONE, rate_bps=800, expiry=now(ledger.chain) + DAY, nonce=11)

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 
 import pytest
 import uvicorn
-from conftest import CONSORTIUM_KEY, DAY, ONE, Actors, issue_claim, make_invoice, now
+from conftest import CONSORTIUM_KEY, DAY, ONE, Actors, funded_desk, issue_claim, make_invoice, now
 from eth_account.messages import encode_defunct, encode_typed_data
 from eth_account.signers.local import LocalAccount
 from fastapi.testclient import TestClient
@@ -31,7 +31,7 @@ from ledger.chain import Chain
 from ledger.client import InvoiceRegistration, Ledger
 from ledger.deployment import deploy_system
 from ledger.evidence import anchor_batch
-from ledger.financing import FinancingDesk, Kind, Offer
+from ledger.financing import Kind, Offer
 from ledger.merkle import StandardMerkleTree
 from ledger.roles import Role
 from risk.models import upgrade as upgrade_risk_tables
@@ -110,9 +110,7 @@ def _scenario(ledger: Ledger, a: Actors) -> tuple[dict[str, int], dict[str, int]
     slot, token = issue_claim(ledger, a, 1000 * ONE)
     t2, _ = ledger.as_member(a.supplier).split(token, a.supplier2.address, 300 * ONE)
     t3, _ = ledger.as_member(a.supplier2).split(t2, a.supplier3.address, 100 * ONE)
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
-    ledger.execute(a.lender, ledger.asset.functions.mint(a.lender.address, 10_000 * ONE))
-    ledger.execute(a.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
+    desk = funded_desk(ledger, a.lender, amount=10_000 * ONE)
     ledger.as_member(a.supplier).set_approval_for_all(desk.contract.address, True)
     expiry = now(ledger.chain) + DAY
     discount = Offer(lender=a.lender.address, token_id=token, value=200 * ONE, rate_bps=600, fee=ONE, expiry=expiry,

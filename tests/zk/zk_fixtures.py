@@ -106,10 +106,8 @@ def credit(ledger, actors) -> CreditContracts:
 def gated_desk(ledger, actors, credit: CreditContracts) -> tuple[FinancingDesk, int]:  # type: ignore[no-untyped-def]
     """The lender's financing gated by CreditGate, a fresh 1,000 claim of the supplier's (due in 60 days) it may
     finance, the desk approved on the supplier's claims and the lender funded."""
-    desk = FinancingDesk(ledger, ledger.address("FinancingDesk"))
+    desk = _root.funded_desk(ledger, actors.lender, amount=10**6 * ONE)
     desk.set_policy(actors.lender, credit.gate.address)
     _, token = issue_claim(ledger, actors, 1000 * ONE, maturity_in=60 * DAY)
     ledger.as_member(actors.supplier).set_approval_for_all(desk.contract.address, True)
-    ledger.execute(actors.lender, ledger.asset.functions.mint(actors.lender.address, 10**6 * ONE))
-    ledger.execute(actors.lender, ledger.asset.functions.approve(desk.contract.address, 2**256 - 1))
     return desk, token
