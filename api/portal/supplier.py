@@ -25,10 +25,10 @@ class HoldingRow:
     statuses: list[str]  # message keys: status.accepted, status.pledged, ...
 
 
-def _statuses(item: claims.HoldingPublic, accepted: bool, financed: set[int]) -> list[str]:
+def _statuses(item: claims.HoldingPublic, financed: set[int]) -> list[str]:
     if item.burned:
         return ["status.settled"]
-    found = ["status.accepted" if accepted else "status.awaiting"]
+    found = ["status.accepted" if item.accepted else "status.awaiting"]
     if int(item.encumbered):
         found.append("status.pledged")
     if item.token_id in financed:
@@ -36,14 +36,6 @@ def _statuses(item: claims.HoldingPublic, accepted: bool, financed: set[int]) ->
     if int(item.frozen):
         found.append("status.frozen")
     return found
-
-
-def _accepted_slots(current: View, items: list[claims.HoldingPublic]) -> set[int]:
-    """Payables among ``items`` that their first holder accepted (acceptance is per payable; one chain
-    read per payable on the page, so the status is current even before the mirror catches up)."""
-    fn = current.ledger.receivables.functions
-    first = {h.slot: h.token_id for h in items if not h.burned}
-    return {slot for slot, token_id in first.items() if fn.isAccepted(token_id).call()}
 
 
 def _financed_tokens(current: View, session: Session) -> set[int]:
@@ -59,8 +51,7 @@ def holdings(current: Annotated[View, Depends(page("supplier.holdings"))], sessi
     found = claims.holdings(current.member, session, owner=None, slot=slot, include_burned=include_burned,
                             limit=paging.limit, offset=paging.offset)
     financed = _financed_tokens(current, session)
-    accepted = _accepted_slots(current, found.items)
-    rows = [HoldingRow(item, _statuses(item, item.slot in accepted, financed)) for item in found.items]
+    rows = [HoldingRow(item, _statuses(item, financed)) for item in found.items]
     movable = [r.item for r in rows if "status.accepted" in r.statuses and int(r.item.value)]
     desk = current.ledger.deployment.contracts.get("FinancingDesk")
     return current.render("supplier/holdings.html", title=current.t("holdings.title"), page=found, rows=rows,

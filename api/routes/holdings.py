@@ -32,6 +32,7 @@ class HoldingPublic(SQLModel):
     paid: str
     burned: bool
     final: bool
+    accepted: bool  # the payable's first holder accepted it (acceptance is per payable)
 
 
 class HoldingPage(BaseModel):
@@ -63,10 +64,10 @@ class PayableTree(BaseModel):
     tokens: list[TreeNode]
 
 
-def _public(row: Holding) -> HoldingPublic:
+def _public(row: Holding, accepted: bool) -> HoldingPublic:
     return HoldingPublic(token_id=row.token_id, slot=row.slot, owner=row.owner, value=str(row.value),
                          frozen=str(row.frozen), encumbered=str(row.encumbered), paid=str(row.paid),
-                         burned=row.burned, final=row.final)
+                         burned=row.burned, final=row.final, accepted=accepted)
 
 
 @router.get("/holdings", responses=DENIED)
@@ -82,14 +83,16 @@ def holdings(
     """Claim tokens of a firm, newest payable first."""
     owner = owner or caller.address
     caller.require_sight(owner, what=f"the claims of {owner}")
-    query = select(Holding).where(func.lower(Holding.owner) == owner.lower())
+    query = (select(Holding, Payable.accepted).join(Payable, col(Payable.slot) == col(Holding.slot))
+             .where(func.lower(Holding.owner) == owner.lower()))
     if slot is not None:
         query = query.where(Holding.slot == slot)
     if not include_burned:
         query = query.where(col(Holding.burned).is_(False))
     total = session.exec(select(func.count()).select_from(query.subquery())).one()
     rows = session.exec(query.order_by(col(Holding.slot).desc(), col(Holding.token_id)).offset(offset).limit(limit))
-    return HoldingPage(items=[_public(r) for r in rows], total=total, limit=limit, offset=offset)
+    return HoldingPage(items=[_public(r, accepted) for r, accepted in rows], total=total, limit=limit,
+                       offset=offset)
 
 
 def _tree(session: Session, slot: int) -> tuple[Payable | None, list[queries.TokenNode]]:

@@ -27,7 +27,7 @@ def test_a_firm_reads_its_own_holdings_only(client, actors, tree):
     headers = sign_in(client, actors.supplier)
     page = client.get("/holdings", headers=headers).json()
     assert [(h["token_id"], h["value"]) for h in page["items"]] == [(token, str(650 * ONE)), (own, str(50 * ONE))]
-    assert page["total"] == 2
+    assert page["total"] == 2 and all(h["accepted"] for h in page["items"])  # the supplier accepted the payable
     first = client.get("/holdings", params={"limit": 1, "offset": 1}, headers=headers).json()
     assert (first["total"], [h["token_id"] for h in first["items"]]) == (2, [own])
     denied = client.get("/holdings", params={"owner": actors.supplier2.address}, headers=headers)
@@ -66,3 +66,22 @@ def test_bad_query_parameters_are_422(client, actors, tree):
     for params in ({"owner": "0x12"}, {"limit": 0}, {"limit": 10_000}, {"offset": -1}):
         response = client.get("/holdings", params=params, headers=headers)
         assert (response.status_code, response.json()["error"]) == (422, "InvalidRequest"), params
+
+
+def test_holdings_say_whether_their_payable_is_accepted(client, ledger, actors, settings):
+    """Acceptance comes from the mirror (ReceivableAccepted), per payable."""
+    _, token = issue_claim(ledger, actors, 100 * ONE, accept=False)
+    indexer = Indexer(settings.rpc_url, settings.db_url, ledger.deployment, confirmations=0,
+                      engine=client.app.state.engine)
+    indexer.sync()
+    headers = sign_in(client, actors.supplier)
+
+    def accepted() -> bool:
+        (item,) = client.get("/holdings", headers=headers).json()["items"]
+        assert item["token_id"] == token
+        return item["accepted"]
+
+    assert accepted() is False
+    ledger.as_member(actors.supplier).accept(token)
+    indexer.sync()
+    assert accepted() is True
