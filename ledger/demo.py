@@ -13,8 +13,10 @@ import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cached_property
 from pathlib import Path
 
+from eth_account.signers.local import LocalAccount
 from rich.console import Console
 from rich.table import Table
 from web3 import Web3
@@ -41,9 +43,13 @@ class DemoRun:
 
     ledger: Ledger
     data_dir: Path
-    names: dict[str, str]  # address -> display name
-    accounts: dict[str, object]  # display name -> LocalAccount
+    accounts: dict[str, LocalAccount]  # display name -> account
     slots: list[int] = field(default_factory=list)
+
+    @cached_property
+    def names(self) -> dict[str, str]:
+        """Address -> display name."""
+        return {account.address: name for name, account in self.accounts.items()}
 
     @property
     def db_url(self) -> str:
@@ -241,8 +247,7 @@ def _scenario(chain: Chain, data_dir: Path, console: Console) -> DemoRun:
     statuses = [ledger.invoice(p).status.name for p in prints]
     console.print(f"payable {slot}: face {payable.face_value / UNIT:,.2f}, "
                   f"redeemed {payable.redeemed_value / UNIT:,.2f}, invoices {statuses}")
-    return DemoRun(ledger, data_dir, {a.address: n for a, n in names.items()},
-                   {n: a for a, n in names.items()}, [slot, slot_b])
+    return DemoRun(ledger, data_dir, {n: a for a, n in names.items()}, [slot, slot_b])
 
 
 def _credit_gate(ledger: Ledger, chain: Chain, desk: FinancingDesk, console: Console, step: Callable, *,
